@@ -1,0 +1,2 @@
+//! Wire formats of the OpenAI and Anthropic APIs.
+pub mod sse;

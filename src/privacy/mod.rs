@@ -1,0 +1,161 @@
+//! Finding personal data and replacing it with placeholders.
+//!
+//! Detectors ([`rules`], [`dictionary`], later the ONNX tagger) each report [`Span`]s over a
+//! batch of texts; [`fusion`] resolves overlaps between them; the [`Vault`] assigns each
+//! distinct value a `[TYPE_N]` placeholder for the whole request and later puts the values
+//! back, in whole texts or in streamed fragments ([`stream`]).
+
+pub mod dictionary;
+pub mod fusion;
+pub mod masker;
+pub mod rules;
+pub mod stream;
+pub mod validators;
+pub mod vault;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use masker::{MaskOutcome, Masker};
+pub use vault::Vault;
+
+/// The kinds of personal data veilgate masks. The placeholder tag is [`EntityType::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityType {
+    Person,
+    Location,
+    Organization,
+    Address,
+    Email,
+    Phone,
+    CreditCard,
+    Iban,
+    UsSsn,
+    IpAddress,
+    Url,
+    Secret,
+    Id,
+    DateOfBirth,
+    Hostname,
+}
+
+impl EntityType {
+    /// Every type, in a fixed order (used for metrics and placeholder scanning).
+    pub const ALL: [EntityType; 15] = [
+        EntityType::Person,
+        EntityType::Location,
+        EntityType::Organization,
+        EntityType::Address,
+        EntityType::Email,
+        EntityType::Phone,
+        EntityType::CreditCard,
+        EntityType::Iban,
+        EntityType::UsSsn,
+        EntityType::IpAddress,
+        EntityType::Url,
+        EntityType::Secret,
+        EntityType::Id,
+        EntityType::DateOfBirth,
+        EntityType::Hostname,
+    ];
+
+    /// The upper-case tag used in placeholders and reports, e.g. `CREDIT_CARD`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Person => "PERSON",
+            EntityType::Location => "LOCATION",
+            EntityType::Organization => "ORGANIZATION",
+            EntityType::Address => "ADDRESS",
+            EntityType::Email => "EMAIL",
+            EntityType::Phone => "PHONE",
+            EntityType::CreditCard => "CREDIT_CARD",
+            EntityType::Iban => "IBAN",
+            EntityType::UsSsn => "US_SSN",
+            EntityType::IpAddress => "IP_ADDRESS",
+            EntityType::Url => "URL",
+            EntityType::Secret => "SECRET",
+            EntityType::Id => "ID",
+            EntityType::DateOfBirth => "DATE_OF_BIRTH",
+            EntityType::Hostname => "HOSTNAME",
+        }
+    }
+
+    /// Parses a tag as written by [`EntityType::as_str`] (case-insensitive).
+    pub fn parse(tag: &str) -> Option<EntityType> {
+        EntityType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(tag))
+    }
+
+    /// Whether two values of this type that differ only in case and spacing are the same
+    /// value (names and e-mail addresses are; secrets and IDs are not).
+    pub fn folds_case(self) -> bool {
+        matches!(
+            self,
+            EntityType::Person
+                | EntityType::Location
+                | EntityType::Organization
+                | EntityType::Address
+                | EntityType::Email
+                | EntityType::Hostname
+        )
+    }
+}
+
+impl fmt::Display for EntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding of a detector: a byte range of one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// Byte offset of the first byte (on a char boundary).
+    pub start: usize,
+    /// Byte offset one past the last byte (on a char boundary).
+    pub end: usize,
+    pub kind: EntityType,
+    /// Confidence in 0..=1; fusion prefers the higher score, then the longer span.
+    pub score: f32,
+    /// Which detector and rule found it, e.g. `rule:email` or `dictionary:deny`.
+    pub source: Arc<str>,
+}
+
+impl Span {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// True for an empty range.
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+
+    /// True when the two byte ranges share at least one byte.
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// A detector failed; the request that needed it is refused (fail closed).
+#[derive(Debug, thiserror::Error)]
+#[error("detector {detector} failed: {message}")]
+pub struct DetectError {
+    pub detector: String,
+    pub message: String,
+}
+
+/// Anything that finds personal data in a batch of texts.
+///
+/// This is the seam where the rules, the dictionaries and the ONNX tagger plug in: the
+/// masker hands every text of a request to every detector in one call, so a model can run
+/// them as one batch. Implementations must be pure (no I/O per call) and thread-safe.
+pub trait Detector: Send + Sync {
+    /// A short name for errors and metrics (`rules`, `dictionary`, `tagger`).
+    fn name(&self) -> &str;
+
+    /// Appends the spans found in `texts[i]` to `out[i]`; `out.len() == texts.len()`.
+    fn detect(&self, texts: &[&str], out: &mut [Vec<Span>]) -> Result<(), DetectError>;
+}

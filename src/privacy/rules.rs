@@ -1,0 +1,1 @@
+//! Regex rules with validators (stub, being written).

@@ -1,0 +1,1 @@
+//! Unmasking streamed text (stub, being written).

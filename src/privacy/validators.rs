@@ -1,0 +1,1 @@
+//! Checksum and format validators (stub, being written).

@@ -1,0 +1,1 @@
+//! Rewriting streamed replies (stub, being written).
