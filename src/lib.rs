@@ -1,5 +1,26 @@
 //! veilgate: a local privacy proxy for cloud LLM APIs.
+//!
+//! # Layout
+//!
+//! - [`config`]: one TOML file plus `VEILGATE__SECTION__KEY` overrides; defaults need no file.
+//! - [`api`]: the wire formats: routes, where each body keeps its prose ([`api::walk`]),
+//!   Server-Sent Events framing ([`api::sse`]).
+//! - [`privacy`]: finding personal data and swapping it for placeholders: detectors
+//!   ([`privacy::rules`], [`privacy::dictionary`]) behind the [`privacy::Detector`] seam,
+//!   overlap [`privacy::fusion`], the per-request [`privacy::Vault`], and unmasking of
+//!   streamed text ([`privacy::stream`]). Pure logic, no I/O.
+//! - [`proxy`]: the HTTP side: listener and routing ([`proxy::Server`]), the request's
+//!   phases in one place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]),
+//!   rewriting streamed replies ([`proxy::stream_unmask`]).
+//! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
+//! - [`mask_cli`]: `veilgate mask`, the detectors on stdin.
+//!
+//! Arrows point one way: `proxy` uses `api`, `privacy` and `audit`; `privacy` and `api`
+//! know nothing of HTTP.
+
 pub mod api;
 pub mod audit;
+pub mod config;
+pub mod mask_cli;
 pub mod privacy;
 pub mod proxy;

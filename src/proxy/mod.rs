@@ -1,2 +1,215 @@
 //! The HTTP proxy: listener, routing, the request pipeline, the upstream client.
+//!
+//! [`Server::bind`] compiles everything expensive once (rules, models, the TLS client) into
+//! a shared read-only [`State`]; [`Server::run`] accepts HTTP/1.1 and HTTP/2 connections and
+//! hands each masking request to [`pipeline::run`].
+
+pub mod body;
+pub mod error;
+pub mod mask;
+pub mod pipeline;
 pub mod stream_unmask;
+pub mod upstream;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tracing::{debug, info, warn};
+
+use crate::api::Route;
+use crate::audit::AuditLog;
+use crate::config::Config;
+use crate::privacy::Masker;
+use body::ProxyBody;
+use error::ProxyError;
+use pipeline::{error_response, json_response, Ctx};
+use upstream::Upstream;
+
+/// What every request shares, built once at start-up and read-only afterwards.
+pub struct State {
+    pub config: Config,
+    pub masker: Arc<Masker>,
+    pub upstream: Upstream,
+    pub audit: Option<AuditLog>,
+    ids: RequestIds,
+}
+
+impl State {
+    /// Loads rules and models, builds the upstream client, opens the audit log. Any problem
+    /// is a start-up error: veilgate never runs without a detector it was asked for.
+    pub fn new(config: Config) -> anyhow::Result<State> {
+        let rules = crate::privacy::rules::load(config.privacy.rules_dir.as_deref())?;
+        let masker = Arc::new(rules.into_masker());
+        let upstream = Upstream::new(&config.upstream)?;
+        let audit = AuditLog::open(&config.audit)?;
+        Ok(State {
+            config,
+            masker,
+            upstream,
+            audit,
+            ids: RequestIds::new(),
+        })
+    }
+}
+
+/// A bound listener with its state, ready to serve.
+pub struct Server {
+    state: Arc<State>,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Builds the state and binds `server.listen`.
+    pub async fn bind(config: Config) -> anyhow::Result<Server> {
+        let listen = config.server.listen.clone();
+        let state = Arc::new(State::new(config)?);
+        let listener = TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(Server { state, listener })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
+    /// finish within `server.shutdown_grace_ms`, and flushes the audit log.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let Server { state, listener } = self;
+        info!("veilgate listening on http://{}", listener.local_addr()?);
+        let graceful = GracefulShutdown::new();
+        let builder = auto::Builder::new(TokioExecutor::new());
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, client) = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let state = state.clone();
+            let service = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(dispatch(state, req, client).await) }
+            });
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let conn = graceful.watch(conn.into_owned());
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    debug!("connection from {client} ended: {e}");
+                }
+            });
+        }
+        drop(listener);
+        let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
+        info!(
+            "shutting down; waiting up to {} ms for in-flight requests",
+            grace.as_millis()
+        );
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            warn!("grace period over; closing remaining connections");
+        }
+        if let Some(audit) = &state.audit {
+            if let Err(e) = audit.flush() {
+                warn!("audit log not flushed: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Routes one request.
+async fn dispatch(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    client: SocketAddr,
+) -> Response<ProxyBody> {
+    let Some(route) = Route::from_path(req.uri().path()) else {
+        return error_response(&ProxyError::not_found(req.uri().path()), false);
+    };
+    let ctx = Ctx::new(state.ids.next(), route, client);
+    match route {
+        Route::Health => json_response(StatusCode::OK, &json!({"status": "ok"})),
+        Route::Metrics => error_response(&ProxyError::not_found(req.uri().path()), false),
+        Route::Models => models(&state, req, ctx).await,
+        _ => pipeline::run(state, req, ctx).await,
+    }
+}
+
+/// `GET /v1/models[/{id}]`: passed through (no body to mask).
+async fn models(state: &State, req: Request<Incoming>, ctx: Ctx) -> Response<ProxyBody> {
+    if req.method() != Method::GET {
+        return error_response(&ProxyError::method_not_allowed("GET"), false);
+    }
+    let result = async {
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let uri = state.upstream.url_for(ctx.route, path)?;
+        let up = state.upstream.request(
+            ctx.route,
+            Method::GET,
+            uri,
+            req.headers(),
+            bytes::Bytes::new(),
+        );
+        let resp = state.upstream.send(up).await?;
+        pipeline::respond_whole(state, &ctx, resp).await
+    }
+    .await;
+    result.unwrap_or_else(|e| error_response(&e, false))
+}
+
+/// Request ids: a random per-process prefix and a counter, so ids are unique across
+/// restarts without a random draw per request.
+struct RequestIds {
+    prefix: u32,
+    counter: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let mut bytes = [0u8; 4];
+        getrandom::getrandom(&mut bytes).expect("the OS has a random source");
+        RequestIds {
+            prefix: u32::from_le_bytes(bytes),
+            counter: AtomicU64::new(1),
+        }
+    }
+
+    fn next(&self) -> String {
+        format!(
+            "vg-{:08x}-{:06}",
+            self.prefix,
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}

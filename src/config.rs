@@ -1,0 +1,197 @@
+//! Configuration: one TOML file, every key overridable by `VEILGATE__SECTION__KEY`.
+//!
+//! With no file at all the defaults below apply: listen on 127.0.0.1:8787, forward to
+//! https://api.openai.com/v1, use the rules embedded in the binary.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration of one veilgate process.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub upstream: UpstreamConfig,
+    pub privacy: PrivacyConfig,
+    pub draft: DraftConfig,
+    pub audit: crate::audit::AuditConfig,
+}
+
+/// `[server]`: the listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to bind; port 0 picks a free port (the chosen address is logged).
+    pub listen: String,
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Grace period for in-flight requests on shutdown, in milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8787".into(),
+            max_body_bytes: 16 * 1024 * 1024,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+/// `[upstream]`: where masked requests go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Base URL of the OpenAI-compatible API; `/v1/chat/completions` goes to
+    /// `{base_url}/chat/completions`.
+    pub base_url: String,
+    /// Base URL for the Anthropic route `/v1/messages`.
+    pub anthropic_base_url: String,
+    /// Name of an environment variable holding the upstream API key. When set, the proxy
+    /// sends that key upstream instead of whatever key the client sent.
+    pub api_key_env: Option<String>,
+    /// Extra CA bundle (PEM) trusted besides the Mozilla roots, e.g. `certs/upstream-ca.pem`.
+    pub ca_file: Option<PathBuf>,
+    /// Assistant-prefill dialect of the upstream (used by the draft splice).
+    pub prefill: Option<String>,
+    pub connect_timeout_ms: u64,
+    /// Longest wait for the upstream's response headers (504 beyond).
+    pub first_byte_timeout_ms: u64,
+    /// Longest silence between two chunks of a streamed reply.
+    pub idle_timeout_ms: u64,
+    /// Largest non-streamed response body read from the upstream, in bytes (502 beyond).
+    pub max_response_bytes: usize,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            base_url: "https://api.openai.com/v1".into(),
+            anthropic_base_url: "https://api.anthropic.com/v1".into(),
+            api_key_env: None,
+            ca_file: None,
+            prefill: None,
+            connect_timeout_ms: 10_000,
+            first_byte_timeout_ms: 300_000,
+            idle_timeout_ms: 120_000,
+            max_response_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[privacy]`: the detectors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Directory of `*.toml` rule files; unset = the rules embedded in the binary.
+    pub rules_dir: Option<PathBuf>,
+    /// Directory of the ONNX token tagger (part 2; unset = rules and dictionaries only).
+    pub tagger_model: Option<PathBuf>,
+}
+
+/// `[draft]`: the local micro model that writes a reply's first words (part 3).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DraftConfig {
+    pub enabled: Option<bool>,
+    pub model: Option<PathBuf>,
+}
+
+/// A configuration that could not be read; the message names the file or variable.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then `file` (if any), then `VEILGATE__…` variables of this process.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_with_env(file, None)
+    }
+
+    /// Like [`Config::load`] with an explicit environment (tests use this).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Config, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!("{}: no such file", path.display())));
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let environment = config::Environment::with_prefix("VEILGATE")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(env);
+        builder
+            .add_source(environment)
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:8787");
+        assert_eq!(c.upstream.base_url, "https://api.openai.com/v1");
+        assert!(c.privacy.rules_dir.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("veilgate.toml");
+        std::fs::write(
+            &file,
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[draft]\nenabled = true\n",
+        )
+        .unwrap();
+        let c = Config::load_with_env(
+            Some(&file),
+            env(&[
+                ("VEILGATE__DRAFT__ENABLED", "false"),
+                ("VEILGATE__AUDIT__PATH", "/var/log/veilgate/audit.jsonl"),
+                ("VEILGATE__UPSTREAM__BASE_URL", "http://127.0.0.1:1/v1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:9000");
+        assert_eq!(c.draft.enabled, Some(false));
+        assert_eq!(c.upstream.base_url, "http://127.0.0.1:1/v1");
+        assert_eq!(
+            c.audit.path.as_deref(),
+            Some(Path::new("/var/log/veilgate/audit.jsonl"))
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "[server]\nlisten_on = \"x\"\n").unwrap();
+        let err = Config::load_with_env(Some(&file), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("listen_on"), "{err}");
+        let err = Config::load_with_env(Some(&dir.path().join("nope.toml")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("no such file"), "{err}");
+    }
+}

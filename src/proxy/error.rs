@@ -1,0 +1,179 @@
+//! Errors as clients see them: an HTTP status and an OpenAI-shaped body
+//! `{"error": {"message", "type", "param", "code"}}`. On the Anthropic route the body also
+//! carries `"type": "error"`, so both SDK families read it natively.
+
+use hyper::StatusCode;
+use serde_json::json;
+
+/// An error answered to the client. Messages never contain request content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyError {
+    pub status: StatusCode,
+    pub message: String,
+    pub kind: &'static str,
+    pub code: Option<&'static str>,
+    pub param: Option<String>,
+}
+
+impl ProxyError {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        ProxyError {
+            status,
+            message: message.into(),
+            kind,
+            code: Some(code),
+            param: None,
+        }
+    }
+
+    /// 400: the body is not what the route accepts.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ProxyError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            code,
+            message,
+        )
+    }
+
+    /// 401: the local access token is missing or wrong.
+    pub fn unauthorized() -> Self {
+        ProxyError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid_proxy_token",
+            "missing or invalid veilgate access token",
+        )
+    }
+
+    /// 404: a path veilgate does not serve.
+    pub fn not_found(path: &str) -> Self {
+        let shown: String = path.chars().take(100).collect();
+        ProxyError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "unknown_route",
+            format!("veilgate does not serve {shown}"),
+        )
+    }
+
+    /// 405: a known path with the wrong method.
+    pub fn method_not_allowed(allowed: &str) -> Self {
+        ProxyError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            "method_not_allowed",
+            format!("use {allowed} on this route"),
+        )
+    }
+
+    /// 413: the body exceeds `server.max_body_bytes`.
+    pub fn too_large(limit: usize) -> Self {
+        ProxyError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!("request body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    /// 415: not a JSON body.
+    pub fn unsupported_media_type() -> Self {
+        ProxyError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            "unsupported_media_type",
+            "request body must be JSON (Content-Type: application/json)",
+        )
+    }
+
+    /// 502: the upstream could not be reached or answered garbage.
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        ProxyError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            "bad_gateway",
+            message,
+        )
+    }
+
+    /// 504: the upstream did not answer in time.
+    pub fn gateway_timeout(message: impl Into<String>) -> Self {
+        ProxyError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_error",
+            "upstream_timeout",
+            message,
+        )
+    }
+
+    /// 503: a detector failed, so nothing was forwarded (fail closed).
+    pub fn detector_unavailable(message: impl Into<String>) -> Self {
+        ProxyError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "privacy_filter_error",
+            "detector_unavailable",
+            message,
+        )
+    }
+
+    /// 500: a bug in veilgate; nothing was forwarded.
+    pub fn internal(message: impl Into<String>) -> Self {
+        ProxyError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal_error",
+            message,
+        )
+    }
+
+    /// The JSON body; `anthropic` adds the top-level `"type": "error"` of that format.
+    pub fn body(&self, anthropic: bool) -> Vec<u8> {
+        let error = json!({
+            "message": self.message,
+            "type": self.kind,
+            "param": self.param,
+            "code": self.code,
+        });
+        let body = if anthropic {
+            json!({"type": "error", "error": error})
+        } else {
+            json!({"error": error})
+        };
+        serde_json::to_vec(&body).expect("json values serialise")
+    }
+}
+
+impl std::fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_openai_shaped() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&ProxyError::too_large(10).body(false)).unwrap();
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["code"], "request_too_large");
+        assert!(v["error"]["param"].is_null());
+        assert!(v.get("type").is_none());
+    }
+
+    #[test]
+    fn anthropic_body_also_has_top_level_type() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&ProxyError::unauthorized().body(true)).unwrap();
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["error"]["type"], "authentication_error");
+    }
+}

@@ -1,0 +1,467 @@
+//! A request's journey, as named phases carrying one [`Ctx`]:
+//!
+//! 1. [`admit`]: method, content type, body size limit → the raw body.
+//! 2. [`decode`]: UTF-8 and JSON → a `serde_json::Value` (unknown fields kept verbatim).
+//! 3. [`mask`]: every outgoing text through the detectors, on the blocking pool → the
+//!    masked body and the request's vault. A detector failure ends the request here with
+//!    503: nothing is forwarded (fail closed).
+//! 4. (draft: the local opener for streamed chats; part 3 plugs in here.)
+//! 5. [`forward`]: the masked body to the upstream → its response headers.
+//! 6. [`respond`]: unmask the reply, whole ([`respond_whole`]) or streamed
+//!    ([`respond_stream`], a task that rewrites SSE events as they arrive).
+//! 7. [`audit`]: one record per request, once the reply is complete.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::body::ProxyBody;
+use super::error::ProxyError;
+use super::mask::mask_body;
+use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
+use super::upstream::copy_end_to_end;
+use super::State;
+use crate::api::Route;
+use crate::audit::{AuditRecord, Timings};
+use crate::privacy::{EntityType, Vault};
+
+/// Everything one request carries through the phases.
+pub struct Ctx {
+    pub id: String,
+    pub route: Route,
+    pub client: SocketAddr,
+    pub started: Instant,
+    pub model: Option<String>,
+    pub stream: bool,
+    pub vault: Arc<Vault>,
+    pub entities: BTreeMap<EntityType, u32>,
+    /// The exact body that left the machine (None until forwarded).
+    pub masked_request: Option<Value>,
+    pub mask_ms: f64,
+    pub upstream_first_byte_ms: Option<f64>,
+    pub status: u16,
+    pub error: Option<String>,
+}
+
+impl Ctx {
+    /// A fresh context for a request that has just arrived.
+    pub fn new(id: String, route: Route, client: SocketAddr) -> Ctx {
+        Ctx {
+            id,
+            route,
+            client,
+            started: Instant::now(),
+            model: None,
+            stream: false,
+            vault: Arc::new(Vault::new()),
+            entities: BTreeMap::new(),
+            masked_request: None,
+            mask_ms: 0.0,
+            upstream_first_byte_ms: None,
+            status: 0,
+            error: None,
+        }
+    }
+
+    fn elapsed_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1e3
+    }
+}
+
+/// Runs a masking route from admission to the response headers. The body of a streamed
+/// reply keeps flowing (and is audited) after this returns.
+pub async fn run(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
+    let result = async {
+        let (parts, body) = admit(&state, req).await?;
+        let value = decode(&body)?;
+        ctx.model = value
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        ctx.stream = value
+            .get("stream")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let masked = mask(&state, &mut ctx, value).await?;
+        let upstream = forward(&state, &mut ctx, &parts, masked).await?;
+        respond(&state, &mut ctx, upstream).await
+    }
+    .await;
+    match result {
+        Ok(Responded::Whole(resp)) => {
+            ctx.status = resp.status().as_u16();
+            audit(&state, &ctx);
+            resp
+        }
+        Ok(Responded::Streaming(resp)) => resp,
+        Err(err) => {
+            ctx.status = err.status.as_u16();
+            ctx.error = Some(err.message.clone());
+            audit(&state, &ctx);
+            error_response(&err, ctx.route.is_anthropic())
+        }
+    }
+}
+
+/// Phase 1: method, content type and size limit; returns the head and the whole body.
+async fn admit(
+    state: &State,
+    req: Request<Incoming>,
+) -> Result<(hyper::http::request::Parts, Bytes), ProxyError> {
+    if req.method() != Method::POST {
+        return Err(ProxyError::method_not_allowed("POST"));
+    }
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if !is_json {
+        return Err(ProxyError::unsupported_media_type());
+    }
+    let limit = state.config.server.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ProxyError::too_large(limit));
+    }
+    let (parts, body) = req.into_parts();
+    let body = Limited::new(body, limit).collect().await.map_err(|e| {
+        if e.downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            ProxyError::too_large(limit)
+        } else {
+            ProxyError::bad_request("body_read_error", "could not read the request body")
+        }
+    })?;
+    Ok((parts, body.to_bytes()))
+}
+
+/// Phase 2: UTF-8 and JSON. Error messages give positions, never content.
+fn decode(body: &[u8]) -> Result<Value, ProxyError> {
+    if let Err(e) = std::str::from_utf8(body) {
+        return Err(ProxyError::bad_request(
+            "invalid_utf8",
+            format!("request body is not valid UTF-8 (byte {})", e.valid_up_to()),
+        ));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "ends early",
+            _ => "is not valid JSON",
+        };
+        let nesting = e.to_string().contains("recursion limit");
+        let what = if nesting {
+            "is nested too deeply"
+        } else {
+            what
+        };
+        ProxyError::bad_request(
+            "invalid_json",
+            format!(
+                "request body {what} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(ProxyError::bad_request(
+            "invalid_json",
+            "request body must be a JSON object",
+        ));
+    }
+    Ok(value)
+}
+
+/// Phase 3: masks the body on the blocking pool; returns the bytes that will leave.
+async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, ProxyError> {
+    let masker = state.masker.clone();
+    let route = ctx.route;
+    let start = Instant::now();
+    let masked = tokio::task::spawn_blocking(move || mask_body(&masker, route, value))
+        .await
+        .map_err(|_| ProxyError::internal("masking task failed; nothing was forwarded"))?
+        .map_err(|e| {
+            warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
+            ProxyError::detector_unavailable(format!(
+                "the {} detector failed, so the request was not forwarded",
+                e.detector
+            ))
+        })?;
+    ctx.mask_ms = start.elapsed().as_secs_f64() * 1e3;
+    ctx.entities = masked.outcome.counts();
+    ctx.vault = Arc::new(masked.vault);
+    let bytes = serde_json::to_vec(&masked.body)
+        .map_err(|_| ProxyError::internal("could not encode the masked body"))?;
+    ctx.masked_request = Some(masked.body);
+    Ok(Bytes::from(bytes))
+}
+
+/// Phase 5: sends the masked body upstream and waits for its response headers.
+async fn forward(
+    state: &State,
+    ctx: &mut Ctx,
+    parts: &hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<Response<Incoming>, ProxyError> {
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let uri = state.upstream.url_for(ctx.route, path)?;
+    let req = state
+        .upstream
+        .request(ctx.route, Method::POST, uri, &parts.headers, body);
+    let resp = state.upstream.send(req).await?;
+    ctx.upstream_first_byte_ms = Some(ctx.elapsed_ms());
+    Ok(resp)
+}
+
+/// What [`respond`] produced: a complete reply, or one whose body is still streaming.
+enum Responded {
+    Whole(Response<ProxyBody>),
+    Streaming(Response<ProxyBody>),
+}
+
+/// Phase 6: unmask the upstream's reply for the client.
+async fn respond(
+    state: &Arc<State>,
+    ctx: &mut Ctx,
+    upstream: Response<Incoming>,
+) -> Result<Responded, ProxyError> {
+    if let Some(enc) = upstream.headers().get(header::CONTENT_ENCODING) {
+        if enc.as_bytes() != b"identity" {
+            return Err(ProxyError::bad_gateway(
+                "upstream sent a compressed body despite Accept-Encoding: identity",
+            ));
+        }
+    }
+    let is_sse = upstream
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if upstream.status().is_success() && is_sse {
+        Ok(Responded::Streaming(respond_stream(state, ctx, upstream)))
+    } else {
+        respond_whole(state, ctx, upstream)
+            .await
+            .map(Responded::Whole)
+    }
+}
+
+/// A non-streamed reply (or an upstream error, passed through with its status): read it
+/// whole, put the real values back into every string, send it on.
+pub(super) async fn respond_whole(
+    state: &State,
+    ctx: &Ctx,
+    upstream: Response<Incoming>,
+) -> Result<Response<ProxyBody>, ProxyError> {
+    let (parts, body) = upstream.into_parts();
+    let limit = state.config.upstream.max_response_bytes;
+    let bytes = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ProxyError::bad_gateway(format!("upstream response exceeds {limit} bytes"))
+            } else {
+                ProxyError::bad_gateway("upstream connection failed while sending the response")
+            }
+        })?
+        .to_bytes();
+    let body = unmask_whole(&ctx.vault, bytes);
+    let mut resp = Response::new(ProxyBody::full(body));
+    *resp.status_mut() = parts.status;
+    copy_end_to_end(&parts.headers, resp.headers_mut());
+    resp.headers_mut().remove(header::CONTENT_ENCODING);
+    set_request_id(resp.headers_mut(), &ctx.id);
+    Ok(resp)
+}
+
+/// Unmasks a whole body: every string of a JSON document, or the text of anything else.
+fn unmask_whole(vault: &Vault, bytes: Bytes) -> Bytes {
+    if vault.is_empty() {
+        return bytes;
+    }
+    if let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) {
+        unmask_json_strings(vault, &mut value);
+        return Bytes::from(serde_json::to_vec(&value).expect("json values serialise"));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Bytes::from(vault.unmask(text).into_owned()),
+        Err(_) => bytes,
+    }
+}
+
+/// A streamed reply: a task reads the upstream's SSE, rewrites each event with the real
+/// values and sends it on. The client going away drops the channel, which ends the task and
+/// with it the upstream request. An upstream that dies or stalls gets the client a
+/// well-formed error event of the route's format.
+fn respond_stream(
+    state: &Arc<State>,
+    ctx: &mut Ctx,
+    upstream: Response<Incoming>,
+) -> Response<ProxyBody> {
+    let (parts, mut body) = upstream.into_parts();
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let format = match ctx.route {
+        Route::Messages => StreamFormat::Anthropic,
+        Route::Responses => StreamFormat::Responses,
+        Route::Completions => StreamFormat::Completions,
+        _ => StreamFormat::ChatCompletions,
+    };
+    let mut rewriter = StreamRewriter::new(format, ctx.vault.clone());
+    let idle = Duration::from_millis(state.config.upstream.idle_timeout_ms);
+    // The task owns the context from here on: it audits the request when the stream ends.
+    let mut task_ctx = std::mem::replace(ctx, Ctx::new(ctx.id.clone(), ctx.route, ctx.client));
+    let id = task_ctx.id.clone();
+    task_ctx.status = parts.status.as_u16();
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut out = Vec::new();
+        let outcome = loop {
+            let frame = tokio::select! {
+                _ = tx.closed() => break Some("client disconnected"),
+                frame = tokio::time::timeout(idle, body.frame()) => frame,
+            };
+            let failure = match frame {
+                Err(_) => Some("upstream stalled mid-stream"),
+                Ok(Some(Err(_))) => Some("upstream connection lost mid-stream"),
+                Ok(None) => match rewriter.finish(&mut out) {
+                    Ok(()) => {
+                        let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+                        break None;
+                    }
+                    Err(_) => Some("upstream sent a malformed event stream"),
+                },
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => rewriter
+                        .push(&data, &mut out)
+                        .err()
+                        .map(|_| "upstream sent a malformed event stream"),
+                    Err(_) => None, // trailers carry no text
+                },
+            };
+            if let Some(reason) = failure {
+                rewriter.fail(reason, &mut out);
+                let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+                break Some(reason);
+            }
+            if !out.is_empty()
+                && tx
+                    .send(Bytes::from(std::mem::take(&mut out)))
+                    .await
+                    .is_err()
+            {
+                break Some("client disconnected");
+            }
+        };
+        drop(body); // cancels the upstream request if it is still running
+        task_ctx.error = outcome.map(str::to_owned);
+        audit(&state, &task_ctx);
+    });
+    let mut resp = Response::new(ProxyBody::Stream(rx));
+    *resp.status_mut() = parts.status;
+    copy_end_to_end(&parts.headers, resp.headers_mut());
+    resp.headers_mut().remove(header::CONTENT_ENCODING);
+    set_request_id(resp.headers_mut(), &id);
+    resp
+}
+
+/// Phase 7: one audit record and one log line per request; neither holds raw values.
+pub(super) fn audit(state: &State, ctx: &Ctx) {
+    let total_ms = ctx.elapsed_ms();
+    info!(
+        request_id = %ctx.id,
+        route = ctx.route.as_str(),
+        status = ctx.status,
+        entities = ctx.entities.values().sum::<u32>(),
+        mask_ms = format_args!("{:.2}", ctx.mask_ms),
+        total_ms = format_args!("{total_ms:.1}"),
+        error = ctx.error.as_deref().unwrap_or(""),
+        "request done"
+    );
+    let Some(log) = &state.audit else { return };
+    let placeholders = ctx
+        .vault
+        .entries()
+        .iter()
+        .map(|e| (e.placeholder.clone(), log.digest(&e.value)))
+        .collect();
+    let mut record = AuditRecord::new(&ctx.id, ctx.route.as_str(), ctx.client.to_string());
+    record.model = ctx.model.clone();
+    record.status = ctx.status;
+    record.entities = ctx
+        .entities
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), *v))
+        .collect();
+    record.masked_request = ctx.masked_request.clone().unwrap_or(Value::Null);
+    record.placeholders = placeholders;
+    record.timings = Timings {
+        mask_ms: ctx.mask_ms,
+        draft_first_token_ms: None,
+        upstream_first_byte_ms: ctx.upstream_first_byte_ms,
+        total_ms,
+    };
+    record.error = ctx.error.clone();
+    if let Err(e) = log.append(record) {
+        warn!(request_id = %ctx.id, "audit record not written: {e}");
+    }
+}
+
+/// An error as the client sees it.
+pub fn error_response(err: &ProxyError, anthropic: bool) -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::full(err.body(anthropic)));
+    *resp.status_mut() = err.status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Tags a response with veilgate's request id (the upstream's own id header is kept too).
+pub fn set_request_id(headers: &mut HeaderMap, id: &str) {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        headers.insert("x-veilgate-request-id", v);
+    }
+}
+
+/// A plain JSON response.
+pub fn json_response(status: StatusCode, body: &Value) -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::full(
+        serde_json::to_vec(body).expect("json values serialise"),
+    ));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}

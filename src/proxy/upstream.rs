@@ -1,0 +1,194 @@
+//! The forward phase: one pooled HTTP client (HTTP/1.1, HTTP/2 by ALPN, rustls with the
+//! Mozilla roots plus an optional extra CA bundle) and the mapping of client requests onto
+//! upstream URLs and headers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+use super::error::ProxyError;
+use crate::api::Route;
+use crate::config::UpstreamConfig;
+
+/// Headers that describe one hop, or that the proxy sets itself, never copied across.
+const HOP_BY_HOP: [&str; 11] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// The upstream API: where requests go and the client that takes them there.
+pub struct Upstream {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    openai_base: String,
+    anthropic_base: String,
+    api_key: Option<String>,
+    first_byte_timeout: Duration,
+}
+
+impl Upstream {
+    /// Builds the client once at start-up. A missing key variable or a bad CA file is an
+    /// error here, not on the first request.
+    pub fn new(cfg: &UpstreamConfig) -> anyhow::Result<Upstream> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(ca) = &cfg.ca_file {
+            let certs = CertificateDer::pem_file_iter(ca)
+                .with_context(|| format!("upstream.ca_file {}", ca.display()))?;
+            for cert in certs {
+                let cert = cert.with_context(|| format!("upstream.ca_file {}", ca.display()))?;
+                roots.add(cert).with_context(|| {
+                    format!("upstream.ca_file {}: bad certificate", ca.display())
+                })?;
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(Duration::from_millis(cfg.connect_timeout_ms)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(https);
+        let api_key =
+            match &cfg.api_key_env {
+                Some(var) => Some(std::env::var(var).with_context(|| {
+                    format!("upstream.api_key_env names {var}, which is not set")
+                })?),
+                None => None,
+            };
+        for base in [&cfg.base_url, &cfg.anthropic_base_url] {
+            base.parse::<Uri>()
+                .ok()
+                .filter(|u| u.scheme().is_some() && u.authority().is_some())
+                .with_context(|| format!("upstream base URL {base:?} is not an absolute URL"))?;
+        }
+        Ok(Upstream {
+            client,
+            openai_base: cfg.base_url.trim_end_matches('/').to_string(),
+            anthropic_base: cfg.anthropic_base_url.trim_end_matches('/').to_string(),
+            api_key,
+            first_byte_timeout: Duration::from_millis(cfg.first_byte_timeout_ms),
+        })
+    }
+
+    /// The upstream URL for a client path: `/v1/x?q` → `{base}/x?q`.
+    pub fn url_for(&self, route: Route, path_and_query: &str) -> Result<Uri, ProxyError> {
+        let base = if route.is_anthropic() {
+            &self.anthropic_base
+        } else {
+            &self.openai_base
+        };
+        let rest = path_and_query.strip_prefix("/v1").unwrap_or(path_and_query);
+        format!("{base}{rest}").parse().map_err(|_| {
+            ProxyError::bad_request("invalid_path", "request path is not a valid URL path")
+        })
+    }
+
+    /// The upstream request: the client's end-to-end headers, the proxy's key if one is
+    /// configured, identity encoding (so the reply can be unmasked), and `body`.
+    pub fn request(
+        &self,
+        route: Route,
+        method: Method,
+        uri: Uri,
+        client_headers: &HeaderMap,
+        body: Bytes,
+    ) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(body));
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        let headers = req.headers_mut();
+        copy_end_to_end(client_headers, headers);
+        headers.remove(header::ACCEPT_ENCODING);
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        if let Some(key) = &self.api_key {
+            let (name, value) = if route.is_anthropic() {
+                (HeaderName::from_static("x-api-key"), key.clone())
+            } else {
+                (header::AUTHORIZATION, format!("Bearer {key}"))
+            };
+            headers.remove(header::AUTHORIZATION);
+            headers.remove("x-api-key");
+            if let Ok(mut value) = HeaderValue::from_str(&value) {
+                value.set_sensitive(true);
+                headers.insert(name, value);
+            }
+        }
+        req
+    }
+
+    /// Sends `req` and waits for the response headers, at most `first_byte_timeout`.
+    pub async fn send(&self, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, ProxyError> {
+        match tokio::time::timeout(self.first_byte_timeout, self.client.request(req)).await {
+            Err(_) => Err(ProxyError::gateway_timeout(format!(
+                "upstream sent no response within {} ms",
+                self.first_byte_timeout.as_millis()
+            ))),
+            Ok(Err(e)) => Err(ProxyError::bad_gateway(upstream_failure(&e))),
+            Ok(Ok(resp)) => Ok(resp),
+        }
+    }
+}
+
+/// Copies every header except hop-by-hop ones and veilgate's own.
+pub fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n) || n.starts_with("x-veilgate-") {
+            continue;
+        }
+        to.append(name.clone(), value.clone());
+    }
+}
+
+/// A short reason for a failed upstream call, without URLs or headers.
+fn upstream_failure(e: &hyper_util::client::legacy::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut reason = if e.is_connect() {
+        "could not connect to upstream"
+    } else {
+        "upstream request failed"
+    }
+    .to_string();
+    while let Some(s) = source {
+        if s.source().is_none() {
+            reason = format!("{reason}: {s}");
+        }
+        source = s.source();
+    }
+    reason
+}
