@@ -49,7 +49,10 @@ impl Masker {
 
     /// Names of the detectors, in the order they run.
     pub fn detector_names(&self) -> Vec<String> {
-        self.detectors.iter().map(|d| d.name().to_string()).collect()
+        self.detectors
+            .iter()
+            .map(|d| d.name().to_string())
+            .collect()
     }
 
     /// The fused, allow-filtered spans of each text (byte offsets, sorted by start).
@@ -74,7 +77,11 @@ impl Masker {
 
     /// Masks `texts` in place, in order, assigning placeholders from `vault`. Text that
     /// already looks like a placeholder is reserved first so that it survives unchanged.
-    pub fn mask(&self, texts: &mut [&mut String], vault: &mut Vault) -> Result<MaskOutcome, DetectError> {
+    pub fn mask(
+        &self,
+        texts: &mut [&mut String],
+        vault: &mut Vault,
+    ) -> Result<MaskOutcome, DetectError> {
         for text in texts.iter() {
             vault.reserve_existing(text);
         }

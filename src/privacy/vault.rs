@@ -25,8 +25,17 @@ static CORE: LazyLock<Regex> = LazyLock::new(|| {
         .iter()
         .map(|t| t.as_str().replace('_', "[_ ]"))
         .collect();
-    Regex::new(&format!(r"(?i)\b({})([_ ])(\d{{1,6}})\b", tags.join("|"))).unwrap()
+    // Tags and digits are ASCII-only: Unicode case folding would let "ſECRET_1" (long s)
+    // match a tag that `EntityType::parse` then does not know.
+    Regex::new(&format!(
+        r"(?i)\b((?-u:{}))([_ ])([0-9]{{1,{MAX_DIGITS}}})\b",
+        tags.join("|")
+    ))
+    .unwrap()
 });
+
+/// Placeholder numbers have at most this many digits.
+const MAX_DIGITS: usize = 6;
 
 /// One placeholder-like occurrence in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +59,13 @@ pub fn find_placeholders(text: &str, from: usize) -> Vec<Occurrence> {
         let whole = caps.get(0).unwrap();
         at = whole.end();
         let tag = caps[1].replace(' ', "_");
-        let kind = EntityType::parse(&tag).expect("tag comes from EntityType::ALL");
+        let Some(kind) = EntityType::parse(&tag) else {
+            continue;
+        };
         let spaced = caps[1].contains(' ') || &caps[2] == " ";
-        let Ok(n) = caps[3].parse::<u32>() else { continue };
+        let Ok(n) = caps[3].parse::<u32>() else {
+            continue;
+        };
         let (before, after) = (&text[from..whole.start()], &text[whole.end()..]);
         let pair = PAIRS
             .iter()
@@ -179,7 +192,9 @@ impl Vault {
         let mut out = String::new();
         let mut last = from;
         for occ in find_placeholders(text, from) {
-            let Some(value) = self.lookup(occ.kind, occ.n) else { continue };
+            let Some(value) = self.lookup(occ.kind, occ.n) else {
+                continue;
+            };
             out.push_str(&text[last..occ.start]);
             if json {
                 let quoted = serde_json::to_string(value).expect("strings serialise");
@@ -275,6 +290,9 @@ fn tag_could_continue(rest: &[u8], tag: &[u8], opener: &str) -> bool {
     j += 1;
     // The number: while it ends the text, more digits may follow.
     let digits = rest[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits > MAX_DIGITS {
+        return false;
+    }
     if j + digits == rest.len() {
         return true;
     }
@@ -304,10 +322,19 @@ mod tests {
     #[test]
     fn numbers_count_distinct_values_per_type_in_order() {
         let mut v = Vault::new();
-        assert_eq!(v.placeholder(EntityType::Person, "Ada Lovelace"), "[PERSON_1]");
+        assert_eq!(
+            v.placeholder(EntityType::Person, "Ada Lovelace"),
+            "[PERSON_1]"
+        );
         assert_eq!(v.placeholder(EntityType::Email, "a@b.io"), "[EMAIL_1]");
-        assert_eq!(v.placeholder(EntityType::Person, "Alan Turing"), "[PERSON_2]");
-        assert_eq!(v.placeholder(EntityType::Person, "ada  LOVELACE "), "[PERSON_1]");
+        assert_eq!(
+            v.placeholder(EntityType::Person, "Alan Turing"),
+            "[PERSON_2]"
+        );
+        assert_eq!(
+            v.placeholder(EntityType::Person, "ada  LOVELACE "),
+            "[PERSON_1]"
+        );
     }
 
     #[test]
@@ -319,7 +346,10 @@ mod tests {
 
     #[test]
     fn unmask_accepts_the_variants_models_write() {
-        let v = vault_with(&[(EntityType::Person, "Ada"), (EntityType::CreditCard, "4111")]);
+        let v = vault_with(&[
+            (EntityType::Person, "Ada"),
+            (EntityType::CreditCard, "4111"),
+        ]);
         for text in [
             "[PERSON_1]",
             "[person_1]",
@@ -373,18 +403,53 @@ mod tests {
     }
 
     #[test]
+    fn unicode_case_folding_does_not_make_tags() {
+        let v = vault_with(&[(EntityType::Secret, "s3cr3t")]);
+        assert_eq!(
+            v.unmask("\u{17f}ECRET_1 and SECRET_1"),
+            "\u{17f}ECRET_1 and s3cr3t"
+        );
+        assert_eq!(v.unmask("SECRET_\u{661}"), "SECRET_\u{661}");
+    }
+
+    #[test]
     fn json_fragments_are_escaped() {
         let v = vault_with(&[(EntityType::Person, "Ann \"Q\" Lee")]);
-        assert_eq!(v.unmask_json_fragment("{\"n\":\"[PERSON_1]\"}"), r#"{"n":"Ann \"Q\" Lee"}"#);
+        assert_eq!(
+            v.unmask_json_fragment("{\"n\":\"[PERSON_1]\"}"),
+            r#"{"n":"Ann \"Q\" Lee"}"#
+        );
     }
 
     #[test]
     fn pending_tails() {
         let k = [EntityType::Person, EntityType::DateOfBirth];
-        for tail in ["[", "{", "{{", "P", "[pers", "PERSON", "PERSON_", "PERSON_1", "[PERSON_12", "{{PERSON_1}", "[DATE OF", "[DATE OF BIRTH 3"] {
+        for tail in [
+            "[",
+            "{",
+            "{{",
+            "P",
+            "[pers",
+            "PERSON",
+            "PERSON_",
+            "PERSON_1",
+            "[PERSON_12",
+            "{{PERSON_1}",
+            "[DATE OF",
+            "[DATE OF BIRTH 3",
+        ] {
             assert!(could_become_placeholder(tail, &k), "{tail}");
         }
-        for tail in ["[PERSON_1]", "PERSON_1 ", "Q", "PERSONA", "PERSON 1", "DATE OF", "[EMAIL"] {
+        for tail in [
+            "[PERSON_1]",
+            "PERSON_1 ",
+            "Q",
+            "PERSONA",
+            "PERSON 1",
+            "DATE OF",
+            "[EMAIL",
+            "PERSON_1234567",
+        ] {
             assert!(!could_become_placeholder(tail, &k), "{tail}");
         }
     }
