@@ -19,10 +19,7 @@ async fn echo_upstream(chunk: usize) -> FakeUpstream {
         let body = r.json();
         let reply = format!("You said: {}", chat_text(&body));
         if body["stream"] == true {
-            Reply::Sse {
-                chunks: chat_sse(&reply, chunk),
-                delay: Duration::ZERO,
-            }
+            Reply::sse(chat_sse(&reply, chunk))
         } else {
             Reply::json(chat_completion(&reply))
         }
@@ -80,13 +77,10 @@ async fn streamed_chat_restores_placeholders_split_across_chunks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_bytes_split_one_by_one_still_reassemble_exactly() {
-    let reply = format!("Sure, [EMAIL_1] and [CREDIT_CARD_1] — naïve café ✓ [IBAN_1].");
+    let reply = "Sure, [EMAIL_1] and [CREDIT_CARD_1] — naïve café ✓ [IBAN_1].".to_string();
     let bytes: Vec<u8> = chat_sse(&reply, 5).concat().into_bytes();
     let upstream = FakeUpstream::start(move |_| Reply::Sse {
-        chunks: bytes
-            .iter()
-            .map(|b| unsafe { String::from_utf8_unchecked(vec![*b]) })
-            .collect(),
+        chunks: bytes.iter().map(|b| Bytes::from(vec![*b])).collect(),
         delay: Duration::ZERO,
     })
     .await;
@@ -158,15 +152,12 @@ async fn tool_call_arguments_are_masked_both_ways() {
                 sse_data(&json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
             };
-            Reply::Sse {
-                chunks: vec![
+            Reply::sse(vec![
                     chunk(json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "send_mail", "arguments": head}}]}), Value::Null),
                     chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": tail}}]}), Value::Null),
                     chunk(json!({}), json!("tool_calls")),
                     "data: [DONE]\n\n".into(),
-                ],
-                delay: Duration::ZERO,
-            }
+            ])
         } else {
             Reply::json(json!({"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": [{
                 "index": 0, "finish_reason": "tool_calls",
@@ -260,10 +251,7 @@ async fn responses_embeddings_completions_and_messages_are_masked() {
         assert_eq!(answer.status, 200, "{path}");
         let last = upstream.last();
         assert_eq!(last.path, path);
-        assert_round_trip(
-            &last.text(),
-            &answer.json()["echo"].as_str().unwrap().to_string(),
-        );
+        assert_round_trip(&last.text(), answer.json()["echo"].as_str().unwrap());
     }
     proxy.stop().await;
 }
@@ -291,7 +279,7 @@ async fn responses_and_anthropic_streams_are_unmasked() {
             c.push(format!("event: response.output_text.done\ndata: {}\n\n", json!({"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0, "content_index": 0, "text": text, "sequence_number": 4})));
             c
         };
-        Reply::Sse { chunks, delay: Duration::ZERO }
+        Reply::sse(chunks)
     })
     .await;
     let proxy = Proxy::start(&upstream, |_| {}).await;

@@ -440,7 +440,7 @@ impl AuditLog {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(msg)) => {
                 let n = shared.full_events.fetch_add(1, Ordering::Relaxed);
-                if n % 1000 == 0 {
+                if n.is_multiple_of(1000) {
                     tracing::warn!(
                         path = %shared.path.display(),
                         times = n + 1,

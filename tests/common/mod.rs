@@ -52,11 +52,9 @@ pub enum Reply {
         headers: Vec<(&'static str, String)>,
         body: String,
     },
-    /// `text/event-stream`, one write per chunk, `delay` before each.
-    Sse {
-        chunks: Vec<String>,
-        delay: Duration,
-    },
+    /// `text/event-stream`, one write per chunk (any bytes, even half a character),
+    /// `delay` before each.
+    Sse { chunks: Vec<Bytes>, delay: Duration },
     /// SSE chunks, then the connection breaks mid-stream.
     SseThenBreak { chunks: Vec<String> },
     /// SSE that never ends: `chunk` every `interval` until the reader goes away, which
@@ -71,6 +69,14 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// `text/event-stream` with these chunks, sent back to back.
+    pub fn sse(chunks: Vec<String>) -> Reply {
+        Reply::Sse {
+            chunks: chunks.into_iter().map(Bytes::from).collect(),
+            delay: Duration::ZERO,
+        }
+    }
+
     /// 200 with a JSON body.
     pub fn json(body: Value) -> Reply {
         Reply::Whole {
@@ -174,7 +180,7 @@ async fn answer(
             tokio::spawn(async move {
                 for c in chunks {
                     tokio::time::sleep(delay).await;
-                    if tx.send(Ok(Bytes::from(c))).await.is_err() {
+                    if tx.send(Ok(c)).await.is_err() {
                         return;
                     }
                 }
