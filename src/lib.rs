@@ -13,6 +13,7 @@
 //!   phases in one place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]),
 //!   rewriting streamed replies ([`proxy::stream_unmask`]).
 //! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
+//! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
 //! - [`mask_cli`]: `veilgate mask`, the detectors on stdin.
 //!
 //! Arrows point one way: `proxy` uses `api`, `privacy` and `audit`; `privacy` and `api`
@@ -22,5 +23,6 @@ pub mod api;
 pub mod audit;
 pub mod config;
 pub mod mask_cli;
+pub mod metrics;
 pub mod privacy;
 pub mod proxy;

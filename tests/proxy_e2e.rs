@@ -657,3 +657,127 @@ async fn audit_log_records_what_left_without_raw_values() {
     let report = veilgate::audit::verify(&path).unwrap();
     assert!(report.first_break.is_none(), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_alone_reaches_the_upstream_masked() {
+    let upstream = echo_upstream(3).await;
+    let proxy = Proxy::start(&upstream, |_| {}).await;
+    let text = "Can you write a short birthday note for Margaret Thompson from the finance team?";
+    let answer = post_json(&proxy, "/v1/chat/completions", &chat(text, false)).await;
+    let sent = upstream.last().json();
+    assert_eq!(
+        sent["messages"][1]["content"],
+        "Can you write a short birthday note for [PERSON_1] from the finance team?"
+    );
+    let content = answer.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(content.contains("Margaret Thompson"), "{content}");
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_entities_and_streams_without_values() {
+    let upstream = echo_upstream(3).await;
+    let proxy = Proxy::start(&upstream, |_| {}).await;
+    post_json(&proxy, "/v1/chat/completions", &chat(&pii_message(), false)).await;
+    post_json(&proxy, "/v1/chat/completions", &chat(&pii_message(), true)).await;
+    send(
+        Request::post(proxy.url("/v1/chat/completions"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from("{")))
+            .unwrap(),
+    )
+    .await;
+    let metrics = send(
+        Request::get(proxy.url("/metrics"))
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = metrics.text();
+    assert!(
+        text.contains("veilgate_requests_total{route=\"chat.completions\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("veilgate_requests_total{route=\"chat.completions\",status=\"400\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("veilgate_entities_masked_total{type=\"EMAIL\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("veilgate_entities_masked_total{type=\"CREDIT_CARD\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("veilgate_mask_seconds_count 2"), "{text}");
+    assert!(text.contains("veilgate_active_streams 0"), "{text}");
+    for v in originals() {
+        assert!(!text.contains(v));
+    }
+    proxy.stop().await;
+}
+
+/// A detector that always fails, as a crashed model would.
+struct Broken;
+
+impl veilgate::privacy::Detector for Broken {
+    fn name(&self) -> &str {
+        "tagger"
+    }
+
+    fn detect(
+        &self,
+        _: &[&str],
+        _: &mut [Vec<veilgate::privacy::Span>],
+    ) -> Result<(), veilgate::privacy::DetectError> {
+        Err(veilgate::privacy::DetectError {
+            detector: "tagger".into(),
+            message: "inference failed".into(),
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_detector_refuses_the_request_and_forwards_nothing() {
+    let upstream = echo_upstream(3).await;
+    let masker = veilgate::privacy::Masker::new(
+        vec![std::sync::Arc::new(Broken)],
+        std::sync::Arc::new(veilgate::privacy::dictionary::AllowList::empty()),
+    );
+    let proxy = Proxy::start_with(&upstream, |_| {}, Some(masker)).await;
+    for stream in [false, true] {
+        let answer = post_json(
+            &proxy,
+            "/v1/chat/completions",
+            &chat(&pii_message(), stream),
+        )
+        .await;
+        assert_eq!(answer.status, 503);
+        assert_eq!(answer.json()["error"]["code"], "detector_unavailable");
+        assert!(answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tagger"));
+    }
+    assert!(
+        upstream.requests().is_empty(),
+        "nothing may leave when a detector fails"
+    );
+    let health = send(
+        Request::get(proxy.url("/healthz"))
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(health.status, 200);
+    proxy.stop().await;
+}

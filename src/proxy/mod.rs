@@ -31,6 +31,7 @@ use tracing::{debug, info, warn};
 use crate::api::Route;
 use crate::audit::AuditLog;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::privacy::Masker;
 use body::ProxyBody;
 use error::ProxyError;
@@ -43,6 +44,7 @@ pub struct State {
     pub masker: Arc<Masker>,
     pub upstream: Upstream,
     pub audit: Option<AuditLog>,
+    pub metrics: Metrics,
     ids: RequestIds,
 }
 
@@ -50,15 +52,20 @@ impl State {
     /// Loads rules and models, builds the upstream client, opens the audit log. Any problem
     /// is a start-up error: veilgate never runs without a detector it was asked for.
     pub fn new(config: Config) -> anyhow::Result<State> {
-        let rules = crate::privacy::rules::load(config.privacy.rules_dir.as_deref())?;
-        let masker = Arc::new(rules.into_masker());
+        let masker = crate::privacy::build_masker(&config.privacy)?;
+        State::with_masker(config, masker)
+    }
+
+    /// Like [`State::new`] with detectors built by the caller (embedding, tests).
+    pub fn with_masker(config: Config, masker: Masker) -> anyhow::Result<State> {
         let upstream = Upstream::new(&config.upstream)?;
         let audit = AuditLog::open(&config.audit)?;
         Ok(State {
             config,
-            masker,
+            masker: Arc::new(masker),
             upstream,
             audit,
+            metrics: Metrics::default(),
             ids: RequestIds::new(),
         })
     }
@@ -73,8 +80,13 @@ pub struct Server {
 impl Server {
     /// Builds the state and binds `server.listen`.
     pub async fn bind(config: Config) -> anyhow::Result<Server> {
-        let listen = config.server.listen.clone();
-        let state = Arc::new(State::new(config)?);
+        Server::bind_state(State::new(config)?).await
+    }
+
+    /// Binds `server.listen` for a state built by the caller.
+    pub async fn bind_state(state: State) -> anyhow::Result<Server> {
+        let listen = state.config.server.listen.clone();
+        let state = Arc::new(state);
         let listener = TcpListener::bind(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -153,10 +165,21 @@ async fn dispatch(
     let Some(route) = Route::from_path(req.uri().path()) else {
         return error_response(&ProxyError::not_found(req.uri().path()), false);
     };
+    let local = matches!(route, Route::Health | Route::Metrics);
+    if local && req.method() != Method::GET {
+        return error_response(&ProxyError::method_not_allowed("GET"), false);
+    }
     let ctx = Ctx::new(state.ids.next(), route, client);
     match route {
         Route::Health => json_response(StatusCode::OK, &json!({"status": "ok"})),
-        Route::Metrics => error_response(&ProxyError::not_found(req.uri().path()), false),
+        Route::Metrics => {
+            let mut resp = Response::new(ProxyBody::full(state.metrics.render()));
+            resp.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            resp
+        }
         Route::Models => models(&state, req, ctx).await,
         _ => pipeline::run(state, req, ctx).await,
     }

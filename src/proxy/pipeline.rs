@@ -33,6 +33,7 @@ use super::upstream::copy_end_to_end;
 use super::State;
 use crate::api::Route;
 use crate::audit::{AuditRecord, Timings};
+use crate::metrics::RequestSample;
 use crate::privacy::{EntityType, Vault};
 
 /// Everything one request carries through the phases.
@@ -342,6 +343,7 @@ fn respond_stream(
     let id = task_ctx.id.clone();
     task_ctx.status = parts.status.as_u16();
     let state = state.clone();
+    state.metrics.stream_delta(1);
     tokio::spawn(async move {
         let mut out = Vec::new();
         let outcome = loop {
@@ -383,6 +385,7 @@ fn respond_stream(
         };
         drop(body); // cancels the upstream request if it is still running
         task_ctx.error = outcome.map(str::to_owned);
+        state.metrics.stream_delta(-1);
         audit(&state, &task_ctx);
     });
     let mut resp = Response::new(ProxyBody::Stream(rx));
@@ -393,9 +396,17 @@ fn respond_stream(
     resp
 }
 
-/// Phase 7: one audit record and one log line per request; neither holds raw values.
+/// Phase 7: one audit record, one log line and the metrics of a request; none holds raw
+/// values.
 pub(super) fn audit(state: &State, ctx: &Ctx) {
     let total_ms = ctx.elapsed_ms();
+    state.metrics.observe(&RequestSample {
+        route: ctx.route.as_str(),
+        status: ctx.status,
+        entities: &ctx.entities,
+        mask_ms: ctx.masked_request.is_some().then_some(ctx.mask_ms),
+        upstream_first_byte_ms: ctx.upstream_first_byte_ms,
+    });
     info!(
         request_id = %ctx.id,
         route = ctx.route.as_str(),

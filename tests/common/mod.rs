@@ -258,6 +258,15 @@ pub struct Proxy {
 impl Proxy {
     /// Starts veilgate on 127.0.0.1:0 in front of `upstream`, audit log on, after `tweak`.
     pub async fn start(upstream: &FakeUpstream, tweak: impl FnOnce(&mut Config)) -> Proxy {
+        Proxy::start_with(upstream, tweak, None).await
+    }
+
+    /// Like [`Proxy::start`], with detectors built by the test.
+    pub async fn start_with(
+        upstream: &FakeUpstream,
+        tweak: impl FnOnce(&mut Config),
+        masker: Option<veilgate::privacy::Masker>,
+    ) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
         let audit_path = dir.path().join("audit.jsonl");
         let mut cfg = Config::default();
@@ -267,9 +276,13 @@ impl Proxy {
         cfg.upstream.anthropic_base_url = upstream.base_url();
         cfg.audit.path = Some(audit_path.clone());
         tweak(&mut cfg);
-        let server = veilgate::proxy::Server::bind(cfg)
+        let state = match masker {
+            Some(m) => veilgate::proxy::State::with_masker(cfg, m),
+            None => veilgate::proxy::State::new(cfg),
+        };
+        let server = veilgate::proxy::Server::bind_state(state.expect("proxy starts"))
             .await
-            .expect("proxy starts");
+            .expect("proxy binds");
         let addr = server.local_addr();
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(server.run(async {
