@@ -241,13 +241,21 @@ def veilgate_binary(explicit: str | None) -> Path:
     return path
 
 
-def predict(binary: Path, records: list[dict], extra: list[str]) -> dict[str, list[tuple[int, int, str]]]:
+# Detector configurations compared side by side: name -> environment for `veilgate mask`.
+CONFIGS = {
+    "rules": {"VEILGATE__PRIVACY__TAGGER": "false"},
+    "rules+tagger": {"VEILGATE__PRIVACY__TAGGER": "true"},
+}
+
+
+def predict(binary: Path, records: list[dict], extra: list[str], env: dict) -> dict[str, list[tuple[int, int, str]]]:
     lines = "".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in records)
     proc = subprocess.run(
         [str(binary), "mask", "--jsonl", *extra],
         input=lines.encode("utf-8"),
         capture_output=True,
         check=False,
+        env={**os.environ, **env},
     )
     if proc.returncode != 0:
         sys.exit(f"veilgate mask failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
@@ -405,22 +413,44 @@ def main() -> int:
     ap.add_argument("--bin", help="veilgate binary (default $VEILGATE_BIN or target/release/veilgate)")
     ap.add_argument("--eval-dir", default=str(REPO / ".." / "shared" / "eval"), help="folder of the sets")
     ap.add_argument("--extra-arg", action="append", default=[], help="extra argument for `veilgate mask` (repeatable)")
+    ap.add_argument("--detectors", choices=[*CONFIGS, "both"], default="both",
+                    help="rules only, rules and tagger, or both side by side (default)")
     args = ap.parse_args()
 
     eval_dir = Path(args.eval_dir)
     names = args.set or list(SETS)
     binary = veilgate_binary(args.bin)
+    configs = list(CONFIGS) if args.detectors == "both" else [args.detectors]
     print_mapping(names)
-    results = {}
-    for name in names:
-        records = SETS[name](eval_dir)
-        check_offsets(name, records)
-        preds = predict(binary, records, args.extra_arg)
-        results[name] = score_set(name, records, preds)
-        print_set(name, results[name])
+    results: dict[str, dict] = {c: {} for c in configs}
+    for config in configs:
+        print(f"\n######## detectors: {config} ########")
+        for name in names:
+            records = SETS[name](eval_dir)
+            check_offsets(name, records)
+            preds = predict(binary, records, args.extra_arg, CONFIGS[config])
+            results[config][name] = score_set(name, records, preds)
+            print_set(name, results[config][name])
+    print_comparison(configs, names, results)
     if args.json:
         Path(args.json).write_text(json.dumps({"mapping": {n: MAPPING[n] for n in names}, "results": results}, indent=2))
     return 0
+
+
+def print_comparison(configs: list[str], names: list[str], results: dict) -> None:
+    """One line per set and configuration: the figures the bars are set on."""
+    print("\n== side by side (overlap matching) ==")
+    head = f"{'set':28} {'detectors':13} | {'P':>6} {'R':>6} {'F2':>6} | {'F2 sup':>6} | {'PERSON R':>8} | {'char R':>6}"
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        for config in configs:
+            res = results[config][name]
+            o = res["overall"]["all"]["overlap"]
+            sup = res["overall"]["supported"]["overlap"]
+            person = res["types"].get("PERSON", {}).get("overlap", {}).get("recall")
+            print(f"{name:28} {config:13} | {fmt(o['precision'])} {fmt(o['recall'])} {fmt(o['f2'])} | {fmt(sup['f2'])} |"
+                  f"   {fmt(person)} | {fmt(res['char_recall']['all'])}")
 
 
 if __name__ == "__main__":

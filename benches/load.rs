@@ -197,7 +197,9 @@ fn main() {
 
     let proxy_rt = runtime(cores);
     let proxy = proxy_rt.block_on(async {
-        let mut cfg = veilgate::config::Config::default();
+        // The configuration a user would run with (VEILGATE__… variables apply, e.g.
+        // VEILGATE__PRIVACY__TAGGER=false for rules only).
+        let mut cfg = veilgate::config::Config::load(None).expect("configuration");
         cfg.server.listen = "127.0.0.1:0".into();
         cfg.upstream.base_url = format!("http://{upstream}/v1");
         let server = veilgate::proxy::Server::bind(cfg).await.unwrap();
@@ -207,13 +209,21 @@ fn main() {
     });
 
     let client_rt = runtime(1);
+    let tagger = veilgate::config::Config::load(None)
+        .map(|c| c.privacy.tagger)
+        .unwrap_or(true);
     println!(
-        "load: {} s per phase, {} connections, {} cores, body {} B{}",
+        "load: {} s per phase, {} connections, {} cores, body {} B{}, detectors: {}",
         a.seconds,
         a.concurrency,
         cores,
         body.len(),
-        if a.pii { " (with PII)" } else { " (no PII)" }
+        if a.pii { " (with PII)" } else { " (no PII)" },
+        if tagger {
+            "rules + tagger"
+        } else {
+            "rules only"
+        }
     );
     // Warm both paths (connection pools, allocator) before measuring.
     client_rt.block_on(load(upstream, body.clone(), 1, a.concurrency));

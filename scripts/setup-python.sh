@@ -22,7 +22,12 @@ STAMP="$VENV/.veilgate-requirements.sha256"
 REQUIREMENT_FILES=(
     "tests/sdk/requirements.txt"
 )
+# The ONNX Runtime library the tagger loads at run time (ort with load-dynamic finds
+# .venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1). Only the
+# shared library is used, so the wheel's Python dependencies are not installed.
 EXTRA_PACKAGES=(
+    --no-deps
+    "onnxruntime==1.31.1"
 )
 
 say() { echo "setup-python: $*"; }

@@ -83,13 +83,41 @@ impl Default for UpstreamConfig {
 }
 
 /// `[privacy]`: the detectors.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PrivacyConfig {
     /// Directory of `*.toml` rule files; unset = the rules embedded in the binary.
     pub rules_dir: Option<PathBuf>,
-    /// Directory of the ONNX token tagger (part 2; unset = rules and dictionaries only).
+    /// Run the ONNX token tagger (names, places, organisations, addresses).
+    pub tagger: bool,
+    /// Directory of a token-classification model (`model.onnx`, `tokenizer.json`,
+    /// `config.json`, Hugging Face layout); unset = the model embedded in the binary.
     pub tagger_model: Option<PathBuf>,
+    /// The ONNX Runtime library; unset = `ORT_DYLIB_PATH`, then `.venv`, then system dirs.
+    pub onnxruntime: Option<PathBuf>,
+    /// Threads one tagger inference may use.
+    pub tagger_threads: usize,
+    /// Tagger sessions run side by side (concurrent requests do not queue behind one).
+    pub tagger_sessions: usize,
+    /// Names and places found with a lower mean probability are not masked.
+    pub tagger_min_score: f32,
+    /// Tagger scores are probability × this weight when overlaps with rules are resolved.
+    pub tagger_weight: f32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            rules_dir: None,
+            tagger: true,
+            tagger_model: None,
+            onnxruntime: None,
+            tagger_threads: 2,
+            tagger_sessions: 2,
+            tagger_min_score: 0.5,
+            tagger_weight: 0.8,
+        }
+    }
 }
 
 /// `[draft]`: the local micro model that writes a reply's first words (part 3).

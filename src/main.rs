@@ -93,8 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Mask { config, jsonl } => {
             let cfg = Config::load(config.as_deref())?;
-            let masker =
-                veilgate::privacy::rules::load(cfg.privacy.rules_dir.as_deref())?.into_masker();
+            let masker = veilgate::privacy::build_masker(&cfg.privacy)?;
             let stdin = std::io::stdin();
             let mut input = BufReader::new(stdin.lock());
             let stdout = std::io::stdout();

@@ -1,6 +1,6 @@
 //! Finding personal data and replacing it with placeholders.
 //!
-//! Detectors ([`rules`], [`dictionary`], later the ONNX tagger) each report [`Span`]s over a
+//! Detectors ([`rules`], [`dictionary`], the ONNX [`tagger`]) each report [`Span`]s over a
 //! batch of texts; [`fusion`] resolves overlaps between them; the [`Vault`] assigns each
 //! distinct value a `[TYPE_N]` placeholder for the whole request and later puts the values
 //! back, in whole texts or in streamed fragments ([`stream`]).
@@ -10,6 +10,7 @@ pub mod fusion;
 pub mod masker;
 pub mod rules;
 pub mod stream;
+pub mod tagger;
 pub mod validators;
 pub mod vault;
 
@@ -18,6 +19,27 @@ use std::sync::Arc;
 
 pub use masker::{MaskOutcome, Masker};
 pub use vault::Vault;
+
+/// Builds the masker a configuration asks for: the rules and dictionaries of
+/// `privacy.rules_dir` (or the embedded ones), plus the tagger unless `privacy.tagger` is
+/// false. Any detector that cannot load is an error: veilgate never runs without one it
+/// was asked for.
+pub fn build_masker(cfg: &crate::config::PrivacyConfig) -> anyhow::Result<Masker> {
+    let (mut detectors, allow) = rules::load(cfg.rules_dir.as_deref())?.into_parts();
+    if cfg.tagger {
+        let opts = tagger::TaggerOptions {
+            model_dir: cfg.tagger_model.clone(),
+            onnxruntime: cfg.onnxruntime.clone(),
+            threads: cfg.tagger_threads,
+            sessions: cfg.tagger_sessions,
+            min_score: cfg.tagger_min_score,
+            weight: cfg.tagger_weight,
+            ..tagger::TaggerOptions::default()
+        };
+        detectors.push(Arc::new(tagger::Tagger::load(&opts)?));
+    }
+    Ok(Masker::new(detectors, allow))
+}
 
 /// The kinds of personal data veilgate masks. The placeholder tag is [`EntityType::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

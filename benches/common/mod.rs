@@ -1,0 +1,37 @@
+//! Bodies shared by the benches: chat requests an assistant user might send, with names,
+//! places and a few structured values. Written for the benches; nothing comes from the
+//! evaluation sets.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+
+pub const PARAGRAPHS: [&str; 4] = [
+    "Hi, I need help drafting a reply to Samantha Porter, a customer in Leeds who wrote in about a delayed \
+     shipment. She was polite but frustrated, and I want to apologise without promising a date we cannot keep. ",
+    "For context, her account email is sam.porter@bridges-mail.com and she paid with card \
+     5500 0000 0000 0004 last Tuesday; the order from Northwind Traders is still marked as processing. ",
+    "Please keep the tone warm and brief, mention that Daniel Okafor from our logistics team is on it, and \
+     offer a ten percent voucher for the next order. Avoid legal language and keep it under 150 words. ",
+    "If she needs to reach us, the support line is +44 20 7946 0958 and refunds go to IBAN \
+     GB82 WEST 1234 5698 7654 32 once approved by finance in Manchester, usually within five working days. ",
+];
+
+/// The text of a message of about `bytes` bytes.
+pub fn text(bytes: usize) -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < bytes {
+        text.push_str(PARAGRAPHS[i % PARAGRAPHS.len()]);
+        i += 1;
+    }
+    text.truncate(text.floor_char_boundary(bytes));
+    text
+}
+
+/// A chat request whose user message is about `bytes` bytes.
+pub fn chat_body(bytes: usize) -> Value {
+    json!({"model": "gpt-4o-mini", "messages": [
+        {"role": "system", "content": "You are a helpful support assistant."},
+        {"role": "user", "content": text(bytes)}
+    ]})
+}

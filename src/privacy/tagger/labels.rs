@@ -1,0 +1,239 @@
+//! From a token classifier's labels to our entity spans: label names of any Hugging Face
+//! export mapped onto [`EntityType`], BIO(ES) decoding, and snapping to word boundaries.
+//! Pure logic, no model.
+
+use crate::privacy::EntityType;
+
+/// What one output class of the model means to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    /// Not an entity, or an entity type we do not mask (MISC, DATE, …).
+    Outside,
+    /// First token of an entity (B-, S-, U-, or a bare type name).
+    Begin(EntityType),
+    /// A following token (I-, E-, L-).
+    Inside(EntityType),
+}
+
+/// Maps a label name as Hugging Face configs write it (`B-PER`, `I-ORG`, `PERSON`, `GPE`,
+/// `S-LOC`, `B-STREET_ADDRESS`, …) onto a [`Label`]. Unknown types are `Outside`.
+pub fn parse_label(name: &str) -> Label {
+    let upper = name.trim().to_ascii_uppercase();
+    let (prefix, kind) = match upper.split_once(['-', '_']) {
+        Some((p @ ("B" | "I" | "S" | "U" | "E" | "L"), rest)) => (p, rest),
+        _ => ("B", upper.as_str()),
+    };
+    let Some(kind) = entity_type(kind) else {
+        return Label::Outside;
+    };
+    match prefix {
+        "I" | "E" | "L" => Label::Inside(kind),
+        _ => Label::Begin(kind),
+    }
+}
+
+/// The one table from detector label names to our types.
+fn entity_type(name: &str) -> Option<EntityType> {
+    Some(match name {
+        "PER" | "PERS" | "PERSON" | "NAME" | "FIRSTNAME" | "LASTNAME" | "FULLNAME" => {
+            EntityType::Person
+        }
+        "LOC" | "LOCATION" | "GPE" | "CITY" | "COUNTRY" | "STATE" | "REGION" | "FAC"
+        | "FACILITY" => EntityType::Location,
+        "ORG" | "ORGANIZATION" | "ORGANISATION" | "COMPANY" | "CORP" => EntityType::Organization,
+        "ADDRESS" | "ADDR" | "STREET" | "STREET_ADDRESS" | "STREETADDRESS" => EntityType::Address,
+        "EMAIL" | "EMAIL_ADDRESS" => EntityType::Email,
+        "PHONE" | "TEL" | "PHONE_NUMBER" | "TELEPHONENUM" => EntityType::Phone,
+        "DOB" | "DATE_OF_BIRTH" => EntityType::DateOfBirth,
+        _ => return None,
+    })
+}
+
+/// One classified token of one text: its byte range, best label and that label's probability.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenTag {
+    pub start: usize,
+    pub end: usize,
+    pub label: Label,
+    pub prob: f32,
+}
+
+/// A decoded entity: byte range, type, mean token probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub start: usize,
+    pub end: usize,
+    pub kind: EntityType,
+    pub score: f32,
+}
+
+/// Groups BIO-tagged tokens (sorted by start) into entities. An `Inside` token continues an
+/// entity of its type and starts one otherwise (models are not always well formed).
+pub fn decode(tokens: &[TokenTag]) -> Vec<Entity> {
+    let mut entities: Vec<Entity> = Vec::new();
+    let mut open: Option<(Entity, usize)> = None; // entity and its token count
+    for tok in tokens {
+        let (kind, continues) = match tok.label {
+            Label::Outside => {
+                entities.extend(close(open.take()));
+                continue;
+            }
+            Label::Begin(k) => (k, false),
+            Label::Inside(k) => (k, open.as_ref().is_some_and(|(e, _)| e.kind == k)),
+        };
+        if continues {
+            let (e, n) = open.as_mut().expect("continues implies open");
+            e.end = tok.end;
+            e.score += tok.prob;
+            *n += 1;
+        } else {
+            entities.extend(close(open.take()));
+            open = Some((
+                Entity {
+                    start: tok.start,
+                    end: tok.end,
+                    kind,
+                    score: tok.prob,
+                },
+                1,
+            ));
+        }
+    }
+    entities.extend(close(open));
+    entities
+}
+
+fn close(open: Option<(Entity, usize)>) -> Option<Entity> {
+    open.map(|(mut e, n)| {
+        e.score /= n as f32;
+        e
+    })
+}
+
+/// Widens `start..end` to whole words of `text`: a name tagged from its second subword on
+/// still masks the whole name, never half of it.
+pub fn snap_to_words(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let is_word = |c: char| c.is_alphanumeric() || c == '\'' || c == '’';
+    let start = text[..start]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_word(c))
+        .last()
+        .map_or(start, |(i, _)| i);
+    let end = end
+        + text[end..]
+            .char_indices()
+            .take_while(|&(_, c)| is_word(c))
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+    // Trailing punctuation, apostrophes and a possessive 's stay outside ("Ada's" masks
+    // "Ada", "Hauptstraße 12," masks "Hauptstraße 12").
+    let word = text[start..end].trim_end_matches([',', ';', ':', '.', '!', '?']);
+    let trimmed = word
+        .strip_suffix("'s")
+        .or_else(|| word.strip_suffix("’s"))
+        .unwrap_or(word)
+        .trim_end_matches(['\'', '’']);
+    (start, start + trimmed.len())
+}
+
+/// Whether `text` can be a value of `kind` at all: names, places and organisations never
+/// hold code punctuation (`user_id`, `a=b`, `src/app`, `{name}`), a person's name holds no
+/// digits, and a street address is never one bare word ("IBAN"): it has a number or at
+/// least two words. Identifiers and acronyms are the tagger's typical false alarms.
+pub fn plausible(kind: EntityType, text: &str) -> bool {
+    const CODE: &[char] = &[
+        '_', '=', '/', '\\', '@', '{', '}', '<', '>', '|', '$', '`', '[', ']',
+    ];
+    match kind {
+        EntityType::Address => {
+            text.chars().any(|c| c.is_ascii_digit()) || text.split_whitespace().nth(1).is_some()
+        }
+        EntityType::Person => !text.contains(CODE) && !text.chars().any(|c| c.is_ascii_digit()),
+        _ => !text.contains(CODE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use EntityType::*;
+
+    #[test]
+    fn label_names_of_common_exports_map_onto_our_types() {
+        assert_eq!(parse_label("B-PER"), Label::Begin(Person));
+        assert_eq!(parse_label("I-PERSON"), Label::Inside(Person));
+        assert_eq!(parse_label("B-GPE"), Label::Begin(Location));
+        assert_eq!(parse_label("S-ORG"), Label::Begin(Organization));
+        assert_eq!(parse_label("E-LOC"), Label::Inside(Location));
+        assert_eq!(parse_label("I-STREET_ADDRESS"), Label::Inside(Address));
+        assert_eq!(parse_label("PERSON"), Label::Begin(Person));
+        assert_eq!(parse_label("O"), Label::Outside);
+        assert_eq!(parse_label("B-MISC"), Label::Outside);
+        assert_eq!(parse_label("B-DATE"), Label::Outside);
+    }
+
+    fn tag(start: usize, end: usize, label: Label, prob: f32) -> TokenTag {
+        TokenTag {
+            start,
+            end,
+            label,
+            prob,
+        }
+    }
+
+    #[test]
+    fn bio_tokens_group_into_entities_with_mean_scores() {
+        let tokens = [
+            tag(0, 3, Label::Begin(Person), 0.9),
+            tag(4, 9, Label::Inside(Person), 0.7),
+            tag(10, 12, Label::Outside, 0.99),
+            tag(13, 18, Label::Begin(Location), 0.8),
+        ];
+        let got = decode(&tokens);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].start, got[0].end, got[0].kind), (0, 9, Person));
+        assert!((got[0].score - 0.8).abs() < 1e-6);
+        assert_eq!((got[1].start, got[1].end, got[1].kind), (13, 18, Location));
+    }
+
+    #[test]
+    fn a_stray_inside_token_starts_an_entity_and_a_type_change_splits() {
+        let tokens = [
+            tag(0, 3, Label::Inside(Organization), 0.6),
+            tag(3, 6, Label::Inside(Person), 0.6),
+            tag(7, 9, Label::Begin(Person), 0.6),
+        ];
+        let kinds: Vec<_> = decode(&tokens).iter().map(|e| (e.start, e.kind)).collect();
+        assert_eq!(kinds, vec![(0, Organization), (3, Person), (7, Person)]);
+    }
+
+    #[test]
+    fn code_identifiers_are_not_names() {
+        assert!(plausible(Person, "Ada Lovelace"));
+        assert!(plausible(Person, "O'Neil-Smith"));
+        assert!(!plausible(Person, "user_name"));
+        assert!(!plausible(Person, "Agent007"));
+        assert!(!plausible(Organization, "DB_HOST=prod"));
+        assert!(plausible(Organization, "3M"));
+        assert!(!plausible(Location, "src/Paris"));
+        assert!(plausible(Address, "221B Baker Street"));
+        assert!(plausible(Address, "Baker Street"));
+        assert!(!plausible(Address, "IBAN"));
+    }
+
+    #[test]
+    fn spans_snap_to_whole_words_without_possessives() {
+        let text = "Ask Johannsson's team, or O'Neil.";
+        // "hannsson" tagged: widen to "Johannsson", drop "'s".
+        assert_eq!(snap_to_words(text, 6, 14), (4, 14));
+        let (s, e) = snap_to_words(text, 26, 28);
+        assert_eq!(&text[s..e], "O'Neil");
+        let text = "in Hauptstraße 12, Berlin";
+        let (s, e) = snap_to_words(text, 3, 19); // "Hauptstraße 12," with its comma
+        assert_eq!(&text[s..e], "Hauptstraße 12");
+        let text = "Zoë Åberg";
+        let (s, e) = snap_to_words(text, 1, 8);
+        assert_eq!(&text[s..e], "Zoë Åberg");
+    }
+}

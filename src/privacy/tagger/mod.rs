@@ -1,0 +1,477 @@
+//! The ONNX token tagger: a bidirectional token-classification model that finds people,
+//! places, organisations and street addresses in free text.
+//!
+//! Any Hugging Face token-classification export works (optimum layout: inputs `input_ids`,
+//! `attention_mask`, optional `token_type_ids`; output `logits` [batch, tokens, labels];
+//! labels from `config.json`'s `id2label`; a `tokenizer.json`). The shipped model is
+//! embedded in the binary; `privacy.tagger_model` points at a directory with the same three
+//! files to use another.
+//!
+//! All texts of a request go through in one batch. Texts longer than the model's window are
+//! cut into overlapping windows by the tokenizer; each token keeps the prediction of the
+//! window where it sits farthest from an edge. Spans come back as byte ranges snapped to
+//! whole words.
+
+pub mod labels;
+pub mod runtime;
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionInputValue};
+use ort::value::TensorRef;
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
+
+use super::{DetectError, Detector, Span};
+use labels::{decode, parse_label, plausible, snap_to_words, Label, TokenTag};
+
+/// The shipped model (trained by `models/tagger/train/run.sh`).
+const EMBEDDED_MODEL: &[u8] = include_bytes!("../../../models/tagger/model.onnx");
+const EMBEDDED_TOKENIZER: &[u8] = include_bytes!("../../../models/tagger/tokenizer.json");
+const EMBEDDED_CONFIG: &[u8] = include_bytes!("../../../models/tagger/config.json");
+
+/// How to load and run the tagger.
+#[derive(Debug, Clone)]
+pub struct TaggerOptions {
+    /// Directory with `model.onnx`, `tokenizer.json`, `config.json`; None = the embedded model.
+    pub model_dir: Option<PathBuf>,
+    /// The ONNX Runtime library; None = search (see [`runtime`]).
+    pub onnxruntime: Option<PathBuf>,
+    /// Threads one inference may use.
+    pub threads: usize,
+    /// Sessions run side by side, so concurrent requests do not queue behind one another.
+    pub sessions: usize,
+    /// Entities whose mean token probability is below this are dropped.
+    pub min_score: f32,
+    /// A found entity's score is its probability times this weight. A model's probability
+    /// is not on the scale of a rule whose match passed a checksum or a format check: the
+    /// weight (below the validated rules' scores) lets those rules win an overlap.
+    pub weight: f32,
+    /// Tokens shared by consecutive windows of a long text.
+    pub stride: usize,
+    /// Windows per inference call; a request with more runs several calls.
+    pub max_batch: usize,
+}
+
+impl Default for TaggerOptions {
+    fn default() -> Self {
+        TaggerOptions {
+            model_dir: None,
+            onnxruntime: None,
+            threads: 2,
+            sessions: 2,
+            min_score: 0.5,
+            weight: 0.8,
+            stride: 32,
+            max_batch: 16,
+        }
+    }
+}
+
+/// A loaded, warmed tagger, shared read-only by all requests.
+pub struct Tagger {
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
+    tokenizer: Tokenizer,
+    labels: Vec<Label>,
+    token_type_ids: bool,
+    logits: String,
+    pad_id: u32,
+    min_score: f32,
+    weight: f32,
+    max_batch: usize,
+    source: Arc<str>,
+}
+
+/// One window of one text, ready for the model.
+struct Window {
+    text: usize,
+    encoding: Encoding,
+}
+
+impl Tagger {
+    /// Loads the model, checks that its inputs and outputs fit, and runs it once.
+    pub fn load(opts: &TaggerOptions) -> anyhow::Result<Tagger> {
+        let ModelFiles {
+            model,
+            tokenizer,
+            config,
+            origin,
+        } = read_files(opts.model_dir.as_deref())?;
+        let labels = read_labels(&config).with_context(|| format!("{origin}: config.json"))?;
+        let window = window_size(&config);
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer)
+            .map_err(|e| anyhow::anyhow!("{origin}: tokenizer.json: {e}"))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: window,
+                stride: opts.stride.min(window / 2),
+                ..Default::default()
+            }))
+            .map_err(|e| anyhow::anyhow!("{origin}: tokenizer.json: {e}"))?;
+        tokenizer.with_padding(None);
+        let pad_id = ["[PAD]", "<pad>", "<PAD>"]
+            .iter()
+            .find_map(|t| tokenizer.token_to_id(t))
+            .unwrap_or(0);
+
+        let env = runtime::environment(opts.onnxruntime.as_deref())?;
+        let sessions = (0..opts.sessions.max(1))
+            .map(|_| {
+                Session::builder(env)
+                    .map_err(ort_error)?
+                    .with_optimization_level(GraphOptimizationLevel::Level3)
+                    .map_err(ort_error)?
+                    .with_intra_threads(opts.threads.max(1))
+                    .map_err(ort_error)?
+                    .with_inter_threads(1)
+                    .map_err(ort_error)?
+                    .commit_from_memory(&model)
+                    .map_err(|e| {
+                        anyhow::anyhow!("{origin}: model.onnx is not a loadable ONNX model: {e}")
+                    })
+            })
+            .collect::<anyhow::Result<Vec<Session>>>()?;
+        let (token_type_ids, logits) = check_signature(&sessions[0], labels.len())
+            .with_context(|| format!("{origin}: model.onnx does not fit a token classifier"))?;
+        let tagger = Tagger {
+            sessions: sessions.into_iter().map(Mutex::new).collect(),
+            next: AtomicUsize::new(0),
+            tokenizer,
+            labels,
+            token_type_ids,
+            logits,
+            pad_id,
+            min_score: opts.min_score,
+            weight: opts.weight,
+            max_batch: opts.max_batch.max(1),
+            source: Arc::from("tagger"),
+        };
+        let mut warm = vec![Vec::new()];
+        tagger
+            .detect(
+                &["Warm-up: Ada Lovelace met Charles Babbage in London."],
+                &mut warm,
+            )
+            .with_context(|| format!("{origin}: the model failed its first run"))?;
+        Ok(tagger)
+    }
+
+    /// Runs the model over `texts`; returns one list of entities per text.
+    fn tag(&self, texts: &[&str]) -> Result<Vec<Vec<Span>>, String> {
+        let mut windows = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            if !text.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            let mut encoding = self
+                .tokenizer
+                .encode(*text, true)
+                .map_err(|e| format!("tokenizer: {e}"))?;
+            let overflow = encoding.take_overflowing();
+            windows.push(Window { text: i, encoding });
+            windows.extend(
+                overflow
+                    .into_iter()
+                    .map(|encoding| Window { text: i, encoding }),
+            );
+        }
+        // Per text: each token's tag and how central it sat in its window.
+        let mut tags: Vec<Vec<(TokenTag, usize)>> = vec![Vec::new(); texts.len()];
+        for batch in batches(&mut windows, self.max_batch) {
+            self.infer(batch, &mut tags)?;
+        }
+        Ok(tags
+            .into_iter()
+            .zip(texts)
+            .map(|(mut tokens, text)| {
+                // Overlapping windows saw some tokens twice: keep the more central view.
+                tokens.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.1.cmp(&a.1)));
+                tokens.dedup_by_key(|t| t.0.start);
+                let tokens: Vec<TokenTag> = tokens.into_iter().map(|t| t.0).collect();
+                decode(&tokens)
+                    .into_iter()
+                    .filter(|e| e.score >= self.min_score)
+                    .map(|e| {
+                        let (start, end) = snap_to_words(text, e.start, e.end);
+                        Span {
+                            start,
+                            end,
+                            kind: e.kind,
+                            score: e.score * self.weight,
+                            source: self.source.clone(),
+                        }
+                    })
+                    .filter(|s| !s.is_empty() && plausible(s.kind, &text[s.start..s.end]))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// One model call over a batch of windows, padded to the longest.
+    fn infer(&self, batch: &[Window], tags: &mut [Vec<(TokenTag, usize)>]) -> Result<(), String> {
+        let len = batch
+            .iter()
+            .map(|w| w.encoding.get_ids().len())
+            .max()
+            .unwrap_or(0);
+        let rows = batch.len();
+        let mut ids = vec![self.pad_id as i64; rows * len];
+        let mut mask = vec![0i64; rows * len];
+        for (r, w) in batch.iter().enumerate() {
+            for (j, &id) in w.encoding.get_ids().iter().enumerate() {
+                ids[r * len + j] = id as i64;
+                mask[r * len + j] = 1;
+            }
+        }
+        let types = vec![0i64; if self.token_type_ids { rows * len } else { 0 }];
+        fn tensor(shape: [usize; 2], data: &[i64]) -> Result<TensorRef<'_, i64>, String> {
+            TensorRef::from_array_view((shape, data)).map_err(|e| format!("input tensor: {e}"))
+        }
+        let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = vec![
+            ("input_ids".into(), tensor([rows, len], &ids)?.into()),
+            ("attention_mask".into(), tensor([rows, len], &mask)?.into()),
+        ];
+        if self.token_type_ids {
+            inputs.push(("token_type_ids".into(), tensor([rows, len], &types)?.into()));
+        }
+        let mut session = self.session();
+        let outputs = session.run(inputs).map_err(|e| format!("inference: {e}"))?;
+        let (shape, logits) = outputs[self.logits.as_str()]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| format!("logits: {e}"))?;
+        let classes = self.labels.len();
+        if shape.len() != 3
+            || shape[0] as usize != rows
+            || shape[1] as usize != len
+            || shape[2] as usize != classes
+        {
+            return Err(format!(
+                "logits have shape {shape:?}, expected [{rows}, {len}, {classes}]"
+            ));
+        }
+        for (r, w) in batch.iter().enumerate() {
+            let n = w.encoding.get_ids().len();
+            let special = w.encoding.get_special_tokens_mask();
+            for (j, &(start, end)) in w.encoding.get_offsets().iter().enumerate() {
+                if special[j] == 1 || start >= end {
+                    continue;
+                }
+                let row = &logits[(r * len + j) * classes..(r * len + j + 1) * classes];
+                let (best, prob) = softmax_argmax(row);
+                let centrality = j.min(n - 1 - j);
+                tags[w.text].push((
+                    TokenTag {
+                        start,
+                        end,
+                        label: self.labels[best],
+                        prob,
+                    },
+                    centrality,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A free session if there is one, else wait for the next in turn.
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        for s in &self.sessions {
+            if let Ok(guard) = s.try_lock() {
+                return guard;
+            }
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
+        self.sessions[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Detector for Tagger {
+    fn name(&self) -> &str {
+        "tagger"
+    }
+
+    fn detect(&self, texts: &[&str], out: &mut [Vec<Span>]) -> Result<(), DetectError> {
+        let found = self.tag(texts).map_err(|message| DetectError {
+            detector: "tagger".into(),
+            message,
+        })?;
+        for (spans, mut new) in out.iter_mut().zip(found) {
+            spans.append(&mut new);
+        }
+        Ok(())
+    }
+}
+
+/// Groups windows of similar length (a short system prompt is not padded to the length of
+/// a long user message): sorted by length, a batch grows while padding stays under a
+/// quarter of its tokens.
+fn batches(windows: &mut [Window], max_batch: usize) -> Vec<&[Window]> {
+    windows.sort_by_key(|w| w.encoding.get_ids().len());
+    let mut out = Vec::new();
+    let mut rest: &[Window] = windows;
+    while !rest.is_empty() {
+        let mut n = 1;
+        let mut tokens = rest[0].encoding.get_ids().len();
+        while n < rest.len() && n < max_batch {
+            let len = rest[n].encoding.get_ids().len();
+            if len * (n + 1) * 4 > (tokens + len) * 5 {
+                break;
+            }
+            tokens += len;
+            n += 1;
+        }
+        let (batch, tail) = rest.split_at(n);
+        out.push(batch);
+        rest = tail;
+    }
+    out
+}
+
+/// ONNX Runtime's errors carry a generic recovery value; only their message matters here.
+fn ort_error(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("ONNX Runtime: {e}")
+}
+
+/// The index and probability of the largest logit.
+fn softmax_argmax(row: &[f32]) -> (usize, f32) {
+    let (best, max) =
+        row.iter().enumerate().fold(
+            (0, f32::NEG_INFINITY),
+            |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+        );
+    let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
+    (best, 1.0 / sum)
+}
+
+/// A model directory's three files, and where they came from (for error messages).
+struct ModelFiles {
+    model: Cow<'static, [u8]>,
+    tokenizer: Cow<'static, [u8]>,
+    config: serde_json::Value,
+    origin: String,
+}
+
+/// Reads `dir`, or the embedded model when `dir` is None.
+fn read_files(dir: Option<&Path>) -> anyhow::Result<ModelFiles> {
+    let (model, tokenizer, config, origin) = match dir {
+        None => (
+            Cow::Borrowed(EMBEDDED_MODEL),
+            Cow::Borrowed(EMBEDDED_TOKENIZER),
+            Cow::Borrowed(EMBEDDED_CONFIG),
+            "embedded tagger".to_string(),
+        ),
+        Some(dir) => {
+            let read = |name: &str| {
+                std::fs::read(dir.join(name)).with_context(|| {
+                    format!(
+                        "privacy.tagger_model: cannot read {}",
+                        dir.join(name).display()
+                    )
+                })
+            };
+            let model = read("model.onnx").or_else(|_| read("onnx/model.onnx"))?;
+            (
+                Cow::Owned(model),
+                Cow::Owned(read("tokenizer.json")?),
+                Cow::Owned(read("config.json")?),
+                dir.display().to_string(),
+            )
+        }
+    };
+    let config = serde_json::from_slice(&config)
+        .with_context(|| format!("{origin}: config.json is not JSON"))?;
+    Ok(ModelFiles {
+        model,
+        tokenizer,
+        config,
+        origin,
+    })
+}
+
+/// `id2label` as a dense list of labels.
+fn read_labels(config: &serde_json::Value) -> anyhow::Result<Vec<Label>> {
+    let map = config
+        .get("id2label")
+        .and_then(|m| m.as_object())
+        .context("no id2label map")?;
+    let mut labels = vec![None; map.len()];
+    for (id, name) in map {
+        let i: usize = id
+            .parse()
+            .with_context(|| format!("id2label key {id:?} is not a number"))?;
+        let name = name
+            .as_str()
+            .with_context(|| format!("id2label[{id}] is not a string"))?;
+        *labels
+            .get_mut(i)
+            .with_context(|| format!("id2label ids are not 0..{}", map.len()))? =
+            Some(parse_label(name));
+    }
+    let labels: Option<Vec<Label>> = labels.into_iter().collect();
+    let labels = labels.context("id2label ids are not 0..n")?;
+    anyhow::ensure!(
+        labels.iter().any(|l| *l != Label::Outside),
+        "no label maps onto an entity type we mask"
+    );
+    Ok(labels)
+}
+
+/// The model's window in tokens: its position limit, at most 512.
+fn window_size(config: &serde_json::Value) -> usize {
+    config
+        .get("max_position_embeddings")
+        .and_then(|v| v.as_u64())
+        .map_or(256, |n| n as usize)
+        .clamp(16, 512)
+}
+
+/// Checks the inputs and outputs; returns whether `token_type_ids` is wanted and the name of
+/// the logits output.
+fn check_signature(session: &Session, classes: usize) -> anyhow::Result<(bool, String)> {
+    let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    for required in ["input_ids", "attention_mask"] {
+        anyhow::ensure!(
+            inputs.contains(&required),
+            "it has no input {required:?} (inputs: {inputs:?})"
+        );
+    }
+    if let Some(other) = inputs
+        .iter()
+        .find(|n| !["input_ids", "attention_mask", "token_type_ids"].contains(n))
+    {
+        anyhow::bail!("it wants an input {other:?} that a token classifier does not have (inputs: {inputs:?})");
+    }
+    let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    let logits = if outputs.contains(&"logits") {
+        "logits"
+    } else if outputs.len() == 1 {
+        outputs[0]
+    } else {
+        anyhow::bail!("it has no output \"logits\" (outputs: {outputs:?})")
+    };
+    let output = session
+        .outputs()
+        .iter()
+        .find(|o| o.name() == logits)
+        .expect("found above");
+    if let ort::value::ValueType::Tensor { shape, .. } = output.dtype() {
+        anyhow::ensure!(
+            shape.len() == 3,
+            "its {logits:?} output has rank {}, expected [batch, tokens, labels]",
+            shape.len()
+        );
+        let last = shape[2];
+        anyhow::ensure!(
+            last < 0 || last as usize == classes,
+            "its {logits:?} output has {last} classes but config.json names {classes} labels"
+        );
+    } else {
+        anyhow::bail!("its {logits:?} output is not a tensor");
+    }
+    Ok((inputs.contains(&"token_type_ids"), logits.to_string()))
+}

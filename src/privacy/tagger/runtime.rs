@@ -1,0 +1,145 @@
+//! Finding and loading the ONNX Runtime library once per process.
+//!
+//! veilgate links ONNX Runtime at run time (`ort` with `load-dynamic`). The library comes
+//! from PyPI's `onnxruntime` wheel, which `scripts/setup-python.sh` installs into `.venv`.
+//! Search order: the `privacy.onnxruntime` config key, then `ORT_DYLIB_PATH`, then the
+//! wheel in a `.venv` beside the binary or the working directory (or any of their parents),
+//! then the system library directories.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+
+/// The one ONNX Runtime environment of this process, and the library it came from.
+static ENVIRONMENT: OnceLock<(Environment, PathBuf)> = OnceLock::new();
+static INIT: Mutex<()> = Mutex::new(());
+
+/// How to fix a missing library, appended to every error about it.
+const HOW_TO_FIX: &str =
+    "run scripts/setup-python.sh (it installs PyPI's onnxruntime 1.31 into .venv), \
+     or point ORT_DYLIB_PATH or privacy.onnxruntime at libonnxruntime.so.1.31.x";
+
+/// The process's ONNX Runtime environment, loading the library on first use.
+pub fn environment(explicit: Option<&Path>) -> anyhow::Result<&'static Environment> {
+    if let Some((env, _)) = ENVIRONMENT.get() {
+        return Ok(env);
+    }
+    let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((env, _)) = ENVIRONMENT.get() {
+        return Ok(env);
+    }
+    let path = locate(explicit)?;
+    let env = ort::init_from(&path)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot load ONNX Runtime from {}: {e}; {HOW_TO_FIX}",
+                path.display()
+            )
+        })?
+        .with_name("veilgate")
+        .build()
+        .map_err(|e| {
+            anyhow::anyhow!("ONNX Runtime from {} failed to start: {e}", path.display())
+        })?;
+    tracing::debug!(library = %path.display(), "ONNX Runtime loaded");
+    Ok(&ENVIRONMENT.get_or_init(|| (env, path)).0)
+}
+
+/// The library file to load.
+pub fn locate(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = explicit {
+        return existing(path, "privacy.onnxruntime");
+    }
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
+        return existing(Path::new(&path), "ORT_DYLIB_PATH");
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        roots.extend(dir.ancestors().map(Path::to_path_buf));
+    }
+    if let Ok(dir) = std::env::current_dir() {
+        roots.extend(dir.ancestors().map(Path::to_path_buf));
+    }
+    for root in &roots {
+        if let Some(found) = in_venv(&root.join(".venv")) {
+            return Ok(found);
+        }
+    }
+    for dir in [
+        "/opt/veilgate/lib",
+        "/usr/local/lib",
+        "/usr/lib",
+        "/usr/lib/x86_64-linux-gnu",
+    ] {
+        if let Some(found) = newest_lib(Path::new(dir)) {
+            return Ok(found);
+        }
+    }
+    anyhow::bail!("ONNX Runtime library not found (needed by the tagger); {HOW_TO_FIX}")
+}
+
+fn existing(path: &Path, source: &str) -> anyhow::Result<PathBuf> {
+    if path.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        anyhow::bail!(
+            "{source} names {}, which does not exist; {HOW_TO_FIX}",
+            path.display()
+        )
+    }
+}
+
+/// `<venv>/lib/python3.*/site-packages/onnxruntime/capi/libonnxruntime.so.*`.
+fn in_venv(venv: &Path) -> Option<PathBuf> {
+    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+    lib.flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .find_map(|e| newest_lib(&e.path().join("site-packages/onnxruntime/capi")))
+}
+
+/// The `libonnxruntime.so.X.Y.Z` with the highest version in `dir` (or plain `.so`).
+fn newest_lib(dir: &Path) -> Option<PathBuf> {
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonnxruntime.so") && !n.contains("providers"))
+        })
+        .collect();
+    libs.sort();
+    libs.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_wheel_inside_a_venv() {
+        let dir = tempfile::tempdir().unwrap();
+        let capi = dir
+            .path()
+            .join(".venv/lib/python3.11/site-packages/onnxruntime/capi");
+        std::fs::create_dir_all(&capi).unwrap();
+        std::fs::write(capi.join("libonnxruntime.so.1.31.1"), b"").unwrap();
+        std::fs::write(capi.join("libonnxruntime_providers_shared.so"), b"").unwrap();
+        let found = in_venv(&dir.path().join(".venv")).unwrap();
+        assert!(found.ends_with("libonnxruntime.so.1.31.1"));
+    }
+
+    #[test]
+    fn a_missing_explicit_path_says_how_to_fix_it() {
+        let err = locate(Some(Path::new("/nonexistent/libonnxruntime.so")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/libonnxruntime.so"), "{err}");
+        assert!(err.contains("scripts/setup-python.sh"), "{err}");
+    }
+}

@@ -1,0 +1,142 @@
+//! The `veilgate` command as a user runs it: `mask` (character offsets, JSON Lines), a
+//! missing ONNX Runtime library, and `audit verify` on an intact and a tampered log.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn veilgate(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_veilgate"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("veilgate runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const RULES_ONLY: (&str, &str) = ("VEILGATE__PRIVACY__TAGGER", "false");
+
+#[test]
+fn mask_reports_character_offsets_and_placeholders() {
+    // Multi-byte characters before the e-mail: byte and character offsets differ.
+    let text = "Grüße — write to zoë.roe@example-mail.com or zoë.roe@example-mail.com";
+    let out = veilgate(&["mask"], &[RULES_ONLY], text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["masked"], "Grüße — write to [EMAIL_1] or [EMAIL_1]");
+    let first = &v["entities"][0];
+    assert_eq!(first["type"], "EMAIL");
+    assert_eq!(first["placeholder"], "[EMAIL_1]");
+    let chars: Vec<char> = text.chars().collect();
+    let (start, end) = (
+        first["start"].as_u64().unwrap() as usize,
+        first["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        chars[start..end].iter().collect::<String>(),
+        "zoë.roe@example-mail.com"
+    );
+    assert!(first["score"].as_f64().unwrap() > 0.5);
+    assert!(first["source"].as_str().unwrap().starts_with("rule:"));
+}
+
+#[test]
+fn mask_jsonl_answers_each_line_with_its_id() {
+    let input = "{\"id\": \"a\", \"text\": \"card 4111 1111 1111 1111\"}\n{\"id\": 7, \"text\": \"nothing here\"}\n";
+    let out = veilgate(&["mask", "--jsonl"], &[RULES_ONLY], input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[0]["masked"], "card [CREDIT_CARD_1]");
+    assert_eq!(lines[1]["id"], 7);
+    assert_eq!(lines[1]["entities"], serde_json::json!([]));
+}
+
+#[test]
+fn a_missing_onnx_runtime_is_one_clear_error() {
+    let out = veilgate(
+        &["mask"],
+        &[("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so.1.31.1")],
+        "hello",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/libonnxruntime.so.1.31.1"),
+        "{err}"
+    );
+    assert!(err.contains("scripts/setup-python.sh"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("veilgate:")).count(),
+        1,
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_verify_passes_an_intact_log_and_names_the_first_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = veilgate::audit::AuditLog::open(&veilgate::audit::AuditConfig {
+        path: Some(path.clone()),
+        ..Default::default()
+    })
+    .unwrap()
+    .unwrap();
+    for i in 0..3 {
+        let mut r = veilgate::audit::AuditRecord::new(
+            format!("req-{i}"),
+            "chat.completions",
+            "127.0.0.1:1",
+        );
+        r.status = 200;
+        log.append(r).unwrap();
+    }
+    log.close().unwrap();
+    let file = path.to_str().unwrap();
+    let ok = veilgate(&["audit", "verify", file], &[], "");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let show = veilgate(&["audit", "show", file], &[], "");
+    assert!(String::from_utf8_lossy(&show.stdout).contains("req-1"));
+
+    let tampered =
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen("\"status\":200", "\"status\":201", 2);
+    std::fs::write(&path, tampered).unwrap();
+    let bad = veilgate(&["audit", "verify", file], &[], "");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stdout).contains("line 1"),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+}
