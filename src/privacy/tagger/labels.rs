@@ -140,8 +140,10 @@ pub fn snap_to_words(text: &str, start: usize, end: usize) -> (usize, usize) {
 /// Whether `text` can be a value of `kind` at all: names, places and organisations never
 /// hold code punctuation (`user_id`, `a=b`, `src/app`, `{name}`), a person's name holds no
 /// digits, and a street address is never one bare word ("IBAN"): it has a number or at
-/// least two words. Identifiers and acronyms are the tagger's typical false alarms.
-pub fn plausible(kind: EntityType, text: &str) -> bool {
+/// least two words. In text that is not all capitals, a single all-capital word is an
+/// acronym ("IBAN", "API"), not a person. Identifiers and acronyms are the tagger's
+/// typical false alarms.
+pub fn plausible(kind: EntityType, text: &str, mixed_case: bool) -> bool {
     const CODE: &[char] = &[
         '_', '=', '/', '\\', '@', '{', '}', '<', '>', '|', '$', '`', '[', ']',
     ];
@@ -149,7 +151,13 @@ pub fn plausible(kind: EntityType, text: &str) -> bool {
         EntityType::Address => {
             text.chars().any(|c| c.is_ascii_digit()) || text.split_whitespace().nth(1).is_some()
         }
-        EntityType::Person => !text.contains(CODE) && !text.chars().any(|c| c.is_ascii_digit()),
+        EntityType::Person => {
+            let acronym = mixed_case
+                && !text.contains(char::is_whitespace)
+                && text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && !text.chars().any(char::is_lowercase);
+            !acronym && !text.contains(CODE) && !text.chars().any(|c| c.is_ascii_digit())
+        }
         _ => !text.contains(CODE),
     }
 }
@@ -210,16 +218,22 @@ mod tests {
 
     #[test]
     fn code_identifiers_are_not_names() {
-        assert!(plausible(Person, "Ada Lovelace"));
-        assert!(plausible(Person, "O'Neil-Smith"));
-        assert!(!plausible(Person, "user_name"));
-        assert!(!plausible(Person, "Agent007"));
-        assert!(!plausible(Organization, "DB_HOST=prod"));
-        assert!(plausible(Organization, "3M"));
-        assert!(!plausible(Location, "src/Paris"));
-        assert!(plausible(Address, "221B Baker Street"));
-        assert!(plausible(Address, "Baker Street"));
-        assert!(!plausible(Address, "IBAN"));
+        assert!(plausible(Person, "Ada Lovelace", true));
+        assert!(plausible(Person, "O'Neil-Smith", true));
+        assert!(!plausible(Person, "user_name", true));
+        assert!(!plausible(Person, "Agent007", true));
+        assert!(
+            !plausible(Person, "IBAN", true),
+            "an acronym in mixed-case text"
+        );
+        assert!(plausible(Person, "JOHN", false), "a name in ALL-CAPS text");
+        assert!(plausible(Person, "JOHN MILLER", true));
+        assert!(!plausible(Organization, "DB_HOST=prod", true));
+        assert!(plausible(Organization, "3M", true));
+        assert!(!plausible(Location, "src/Paris", true));
+        assert!(plausible(Address, "221B Baker Street", true));
+        assert!(plausible(Address, "Baker Street", true));
+        assert!(!plausible(Address, "IBAN", true));
     }
 
     #[test]

@@ -189,6 +189,7 @@ impl Tagger {
             .into_iter()
             .zip(texts)
             .map(|(mut tokens, text)| {
+                let mixed_case = text.chars().any(char::is_lowercase);
                 // Overlapping windows saw some tokens twice: keep the more central view.
                 tokens.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.1.cmp(&a.1)));
                 tokens.dedup_by_key(|t| t.0.start);
@@ -206,7 +207,9 @@ impl Tagger {
                             source: self.source.clone(),
                         }
                     })
-                    .filter(|s| !s.is_empty() && plausible(s.kind, &text[s.start..s.end]))
+                    .filter(|s| {
+                        !s.is_empty() && plausible(s.kind, &text[s.start..s.end], mixed_case)
+                    })
                     .collect()
             })
             .collect())
