@@ -2,12 +2,31 @@
 
 use super::Span;
 
-/// Resolves overlaps. Spans of the same type that overlap are one finding seen twice (a
-/// phone number with and without its country code): they merge into their union, keeping
-/// the best score. Between types, the higher score wins, then the longer span, then the
-/// earlier one. Returns the kept spans sorted by start.
-pub fn resolve(mut spans: Vec<Span>) -> Vec<Span> {
-    spans.retain(|s| !s.is_empty());
+/// Resolves overlaps. Between rule findings (and between model findings), spans of one type
+/// that overlap are one finding seen twice and merge into their union; between types the
+/// higher score wins, then the longer span (rule authors order their rules by score).
+/// Between the model and the rules, the rules win whole: their matches passed a checksum or
+/// a format check and have exact bounds, so a model span that overlaps one is dropped (a
+/// phone number stays one phone number even where the model called "(415)" an address).
+/// Returns disjoint spans sorted by start.
+pub fn resolve(spans: Vec<Span>) -> Vec<Span> {
+    let (model, rules): (Vec<Span>, Vec<Span>) = spans
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .partition(|s| s.source.starts_with("tagger"));
+    let mut kept = by_score(rules);
+    let ruled = kept.len();
+    for span in by_score(model) {
+        if !kept[..ruled].iter().any(|r| r.overlaps(&span)) {
+            kept.push(span);
+        }
+    }
+    kept.sort_by_key(|s| s.start);
+    kept
+}
+
+/// One detector family's spans without overlaps: same-type unions, then score, then length.
+fn by_score(spans: Vec<Span>) -> Vec<Span> {
     let mut spans = merge_same_type(spans);
     spans.sort_by(|a, b| {
         b.score
@@ -21,7 +40,6 @@ pub fn resolve(mut spans: Vec<Span>) -> Vec<Span> {
             kept.push(span);
         }
     }
-    kept.sort_by_key(|s| s.start);
     kept
 }
 
@@ -59,13 +77,44 @@ mod tests {
         }
     }
 
+    fn model(start: usize, end: usize, kind: EntityType, score: f32) -> Span {
+        Span {
+            start,
+            end,
+            kind,
+            score,
+            source: "tagger".into(),
+        }
+    }
+
     #[test]
-    fn higher_score_wins_an_overlap() {
+    fn between_rules_the_higher_score_wins() {
         let kept = resolve(vec![
             span(0, 10, EntityType::Url, 0.6),
             span(2, 8, EntityType::Email, 0.9),
         ]);
         assert_eq!(kept, vec![span(2, 8, EntityType::Email, 0.9)]);
+    }
+
+    #[test]
+    fn rule_matches_win_whole_against_model_spans() {
+        // "(415) 555-0178": PHONE by rule; the model calls "(415)" and "555" addresses.
+        let kept = resolve(vec![
+            span(0, 14, EntityType::Phone, 0.6),
+            model(0, 5, EntityType::Address, 0.79),
+            model(6, 9, EntityType::Address, 0.7),
+        ]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (kept[0].start, kept[0].end, kept[0].kind),
+            (0, 14, EntityType::Phone)
+        );
+        // A model span with a sloppy edge does not stretch an exact rule match.
+        let kept = resolve(vec![
+            span(0, 10, EntityType::Email, 0.9),
+            model(5, 14, EntityType::Person, 0.8),
+        ]);
+        assert_eq!(kept, vec![span(0, 10, EntityType::Email, 0.9)]);
     }
 
     #[test]

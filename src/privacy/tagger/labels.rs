@@ -147,6 +147,15 @@ pub fn plausible(kind: EntityType, text: &str, mixed_case: bool) -> bool {
     const CODE: &[char] = &[
         '_', '=', '/', '\\', '@', '{', '}', '<', '>', '|', '$', '`', '[', ']',
     ];
+    // Closed-class words (pronouns, determiners) are never a name, place or company alone.
+    const FUNCTION_WORDS: &[&str] = &[
+        "i", "me", "my", "you", "your", "he", "him", "his", "she", "her", "hers", "it", "its",
+        "we", "us", "our", "they", "them", "their", "this", "that", "these", "those", "who",
+        "whom", "which", "what", "the", "a", "an", "and", "or", "to", "of", "in", "on", "at",
+    ];
+    if FUNCTION_WORDS.contains(&text.to_lowercase().as_str()) {
+        return false;
+    }
     match kind {
         EntityType::Address => {
             text.chars().any(|c| c.is_ascii_digit()) || text.split_whitespace().nth(1).is_some()
@@ -228,6 +237,8 @@ mod tests {
         );
         assert!(plausible(Person, "JOHN", false), "a name in ALL-CAPS text");
         assert!(plausible(Person, "JOHN MILLER", true));
+        assert!(!plausible(Organization, "them", true), "a pronoun");
+        assert!(!plausible(Person, "She", true));
         assert!(!plausible(Organization, "DB_HOST=prod", true));
         assert!(plausible(Organization, "3M", true));
         assert!(!plausible(Location, "src/Paris", true));
