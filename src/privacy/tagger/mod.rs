@@ -47,9 +47,9 @@ pub struct TaggerOptions {
     pub sessions: usize,
     /// Entities whose mean token probability is below this are dropped.
     pub min_score: f32,
-    /// A found entity's score is its probability times this weight. A model's probability
-    /// is not on the scale of a rule whose match passed a checksum or a format check: the
-    /// weight (below the validated rules' scores) lets those rules win an overlap.
+    /// A found entity's score is its probability times this weight, so reported scores sit
+    /// below those of rules whose matches passed a checksum or a format check (fusion lets
+    /// rule matches win overlaps in any case).
     pub weight: f32,
     /// Tokens shared by consecutive windows of a long text.
     pub stride: usize,
