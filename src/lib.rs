@@ -14,6 +14,7 @@
 //!   rewriting streamed replies ([`proxy::stream_unmask`]).
 //! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
 //! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
+//! - [`onnx`]: the ONNX Runtime library and session options shared by the models.
 //! - [`mask_cli`]: `veilgate mask`, the detectors on stdin.
 //!
 //! Arrows point one way: `proxy` uses `api`, `privacy` and `audit`; `privacy` and `api`
@@ -24,5 +25,6 @@ pub mod audit;
 pub mod config;
 pub mod mask_cli;
 pub mod metrics;
+pub mod onnx;
 pub mod privacy;
 pub mod proxy;

@@ -13,7 +13,6 @@
 //! whole words.
 
 pub mod labels;
-pub mod runtime;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -21,12 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 use super::{DetectError, Detector, Span};
+use crate::onnx;
 use labels::{decode, parse_label, plausible, snap_to_words, Label, TokenTag};
 
 /// The shipped model (trained by `models/tagger/train/run.sh`).
@@ -39,7 +38,7 @@ const EMBEDDED_CONFIG: &[u8] = include_bytes!("../../../models/tagger/config.jso
 pub struct TaggerOptions {
     /// Directory with `model.onnx`, `tokenizer.json`, `config.json`; None = the embedded model.
     pub model_dir: Option<PathBuf>,
-    /// The ONNX Runtime library; None = search (see [`runtime`]).
+    /// The ONNX Runtime library; None = search (see [`crate::onnx`]).
     pub onnxruntime: Option<PathBuf>,
     /// Threads one inference may use.
     pub threads: usize,
@@ -53,8 +52,9 @@ pub struct TaggerOptions {
     pub weight: f32,
     /// Tokens shared by consecutive windows of a long text.
     pub stride: usize,
-    /// Windows per inference call; a request with more runs several calls.
-    pub max_batch: usize,
+    /// Padded tokens per inference call (windows × longest window); a request with more runs
+    /// several calls. This bounds the memory one call needs: attention grows with it.
+    pub max_batch_tokens: usize,
 }
 
 impl Default for TaggerOptions {
@@ -67,7 +67,7 @@ impl Default for TaggerOptions {
             min_score: 0.5,
             weight: 0.8,
             stride: 32,
-            max_batch: 16,
+            max_batch_tokens: 2048,
         }
     }
 }
@@ -83,7 +83,7 @@ pub struct Tagger {
     pad_id: u32,
     min_score: f32,
     weight: f32,
-    max_batch: usize,
+    max_batch_tokens: usize,
     source: Arc<str>,
 }
 
@@ -119,17 +119,10 @@ impl Tagger {
             .find_map(|t| tokenizer.token_to_id(t))
             .unwrap_or(0);
 
-        let env = runtime::environment(opts.onnxruntime.as_deref())?;
+        let env = onnx::environment(opts.onnxruntime.as_deref())?;
         let sessions = (0..opts.sessions.max(1))
             .map(|_| {
-                Session::builder(env)
-                    .map_err(ort_error)?
-                    .with_optimization_level(GraphOptimizationLevel::Level3)
-                    .map_err(ort_error)?
-                    .with_intra_threads(opts.threads.max(1))
-                    .map_err(ort_error)?
-                    .with_inter_threads(1)
-                    .map_err(ort_error)?
+                onnx::session_builder(env, opts.threads)?
                     .commit_from_memory(&model)
                     .map_err(|e| {
                         anyhow::anyhow!("{origin}: model.onnx is not a loadable ONNX model: {e}")
@@ -148,7 +141,7 @@ impl Tagger {
             pad_id,
             min_score: opts.min_score,
             weight: opts.weight,
-            max_batch: opts.max_batch.max(1),
+            max_batch_tokens: opts.max_batch_tokens,
             source: Arc::from("tagger"),
         };
         let mut warm = vec![Vec::new()];
@@ -182,7 +175,7 @@ impl Tagger {
         }
         // Per text: each token's tag and how central it sat in its window.
         let mut tags: Vec<Vec<(TokenTag, usize)>> = vec![Vec::new(); texts.len()];
-        for batch in batches(&mut windows, self.max_batch) {
+        for batch in batches(&mut windows, self.max_batch_tokens) {
             self.infer(batch, &mut tags)?;
         }
         Ok(tags
@@ -312,17 +305,18 @@ impl Detector for Tagger {
 
 /// Groups windows of similar length (a short system prompt is not padded to the length of
 /// a long user message): sorted by length, a batch grows while padding stays under a
-/// quarter of its tokens.
-fn batches(windows: &mut [Window], max_batch: usize) -> Vec<&[Window]> {
+/// quarter of its tokens and the padded batch stays within `max_tokens` (one window always
+/// goes, whatever its length).
+fn batches(windows: &mut [Window], max_tokens: usize) -> Vec<&[Window]> {
     windows.sort_by_key(|w| w.encoding.get_ids().len());
     let mut out = Vec::new();
     let mut rest: &[Window] = windows;
     while !rest.is_empty() {
         let mut n = 1;
         let mut tokens = rest[0].encoding.get_ids().len();
-        while n < rest.len() && n < max_batch {
+        while n < rest.len() {
             let len = rest[n].encoding.get_ids().len();
-            if len * (n + 1) * 4 > (tokens + len) * 5 {
+            if len * (n + 1) * 4 > (tokens + len) * 5 || len * (n + 1) > max_tokens {
                 break;
             }
             tokens += len;
@@ -333,11 +327,6 @@ fn batches(windows: &mut [Window], max_batch: usize) -> Vec<&[Window]> {
         rest = tail;
     }
     out
-}
-
-/// ONNX Runtime's errors carry a generic recovery value; only their message matters here.
-fn ort_error(e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("ONNX Runtime: {e}")
 }
 
 /// The index and probability of the largest logit.

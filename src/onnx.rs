@@ -1,4 +1,5 @@
-//! Finding and loading the ONNX Runtime library once per process.
+//! ONNX Runtime, shared by the tagger and the draft model: finding and loading the library
+//! once per process, and building sessions the same way for both.
 //!
 //! veilgate links ONNX Runtime at run time (`ort` with `load-dynamic`). The library comes
 //! from PyPI's `onnxruntime` wheel, which `scripts/setup-python.sh` installs into `.venv`.
@@ -10,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use ort::environment::Environment;
+use ort::ep;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
+use ort::session::Session;
 
 /// The one ONNX Runtime environment of this process, and the library it came from.
 static ENVIRONMENT: OnceLock<(Environment, PathBuf)> = OnceLock::new();
@@ -30,6 +34,7 @@ pub fn environment(explicit: Option<&Path>) -> anyhow::Result<&'static Environme
         return Ok(env);
     }
     let path = locate(explicit)?;
+    return_freed_memory();
     let env = ort::init_from(&path)
         .map_err(|e| {
             anyhow::anyhow!(
@@ -44,6 +49,46 @@ pub fn environment(explicit: Option<&Path>) -> anyhow::Result<&'static Environme
         })?;
     tracing::debug!(library = %path.display(), "ONNX Runtime loaded");
     Ok(&ENVIRONMENT.get_or_init(|| (env, path)).0)
+}
+
+/// A session builder for a model that serves requests on this machine's few cores:
+/// `threads` intra-op threads that sleep rather than spin while they wait (spinning threads
+/// steal the cores that other requests and the network need), full graph optimisation, and
+/// no CPU memory arena or memory pattern: those keep the largest buffers ever needed (a
+/// 16 KB batch) for the life of the process, where plain allocation gives them back.
+pub fn session_builder(env: &Environment, threads: usize) -> anyhow::Result<SessionBuilder> {
+    fn option<E: std::fmt::Display>(e: E) -> anyhow::Error {
+        anyhow::anyhow!("ONNX Runtime session options: {e}")
+    }
+    Session::builder(env)
+        .map_err(option)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(option)?
+        .with_intra_threads(threads.max(1))
+        .map_err(option)?
+        .with_inter_threads(1)
+        .map_err(option)?
+        .with_intra_op_spinning(false)
+        .map_err(option)?
+        .with_memory_pattern(false)
+        .map_err(option)?
+        .with_execution_providers([ep::CPU::default().with_arena_allocator(false).build()])
+        .map_err(option)
+}
+
+/// Makes glibc hand large freed blocks back to the system. Inference allocates tensors of
+/// many megabytes (attention over a batch of windows) from whichever thread runs it; by
+/// default glibc raises its mmap threshold after the first such block is freed and then
+/// serves the next ones from per-thread heaps that it rarely trims, so resident memory
+/// climbs to the sum of every thread's worst request. A fixed threshold keeps blocks of
+/// 64 KiB and up in their own mappings, and two heaps are plenty for the rest.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 /// The library file to load.
@@ -79,7 +124,9 @@ pub fn locate(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
             return Ok(found);
         }
     }
-    anyhow::bail!("ONNX Runtime library not found (needed by the tagger); {HOW_TO_FIX}")
+    anyhow::bail!(
+        "ONNX Runtime library not found (needed by the tagger and the draft model); {HOW_TO_FIX}"
+    )
 }
 
 fn existing(path: &Path, source: &str) -> anyhow::Result<PathBuf> {
