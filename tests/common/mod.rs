@@ -2,6 +2,8 @@
 //! the proxy started in-process on an ephemeral port, and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
