@@ -66,6 +66,11 @@ pub enum Reply {
         interval: Duration,
         gone: Arc<AtomicBool>,
     },
+    /// 200 with this content type, one write per chunk (large bodies share their chunks).
+    Chunked {
+        content_type: &'static str,
+        chunks: Vec<Bytes>,
+    },
     /// Never answers.
     Stall,
 }
@@ -217,6 +222,19 @@ async fn answer(
                 }
             });
             (200, sse)
+        }
+        Reply::Chunked {
+            content_type,
+            chunks,
+        } => {
+            tokio::spawn(async move {
+                for c in chunks {
+                    if tx.send(Ok(c)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            (200, vec![("content-type", content_type.to_string())])
         }
         Reply::Stall => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
