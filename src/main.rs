@@ -29,7 +29,8 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8787 (overrides server.listen).
         #[arg(long)]
         listen: Option<String>,
-        /// Upstream base URL, e.g. https://api.openai.com/v1 (overrides upstream.base_url).
+        /// Upstream base URL, e.g. https://api.openai.com/v1 (overrides upstream.base_url);
+        /// `demo`: a built-in loopback upstream that quotes back the masked text it received.
         #[arg(long)]
         upstream: Option<String>,
     },
@@ -85,10 +86,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 cfg.server.listen = listen;
             }
-            if let Some(upstream) = upstream {
+            let demo = upstream.as_deref() == Some("demo");
+            if let Some(upstream) = upstream.filter(|_| !demo) {
                 cfg.upstream.base_url = upstream;
             }
-            serve(cfg)?;
+            serve(cfg, demo)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Mask { config, jsonl } => {
@@ -123,12 +125,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve(cfg: Config) -> anyhow::Result<()> {
+fn serve(mut cfg: Config, demo: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        if demo {
+            let addr = veilgate::proxy::demo::spawn().await?;
+            cfg.upstream.base_url = format!("http://{addr}/v1");
+            cfg.upstream.anthropic_base_url = cfg.upstream.base_url.clone();
+            tracing::warn!(
+                "demo mode: the upstream is built in on {addr} and quotes back the masked text it receives; nothing leaves this machine"
+            );
+        }
         let server = veilgate::proxy::Server::bind(cfg).await?;
         server.run(shutdown_signal()).await
     })
