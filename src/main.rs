@@ -1,4 +1,4 @@
-//! The `veilgate` command: `serve`, `mask`, `audit verify|show`.
+//! The `veilgate` command: `serve`, `mask`, `health`, `audit verify|show`.
 
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
@@ -23,8 +23,9 @@ struct Cli {
 enum Command {
     /// Run the proxy (OpenAI-compatible base URL http://LISTEN/v1).
     Serve {
-        /// TOML configuration file; without one the embedded defaults apply.
-        #[arg(long)]
+        /// TOML configuration file (or $VEILGATE_CONFIG); without one the embedded defaults
+        /// apply.
+        #[arg(long, env = "VEILGATE_CONFIG")]
         config: Option<PathBuf>,
         /// Address to listen on, e.g. 127.0.0.1:8787 (overrides server.listen).
         #[arg(long)]
@@ -36,11 +37,24 @@ enum Command {
     },
     /// Mask stdin and print the masked text and the entities found, as JSON.
     Mask {
-        #[arg(long)]
+        #[arg(long, env = "VEILGATE_CONFIG")]
         config: Option<PathBuf>,
         /// Read one {"id","text"} object per line; write one result per line.
         #[arg(long)]
         jsonl: bool,
+    },
+    /// Probe a running proxy's GET /healthz: exit 0 when it answers 200, 1 otherwise
+    /// (container health checks; slim images have no curl).
+    Health {
+        #[arg(long, env = "VEILGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// URL to probe; default: /healthz on 127.0.0.1 at server.listen's port (https when
+        /// server.tls_cert is set).
+        #[arg(long)]
+        url: Option<String>,
+        /// Extra CA (PEM) to trust for an https URL, e.g. certs/dev/ca.pem.
+        #[arg(long)]
+        ca: Option<PathBuf>,
     },
     /// Check or print an audit log.
     Audit {
@@ -104,6 +118,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output.flush()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Health { config, url, ca } => {
+            let cfg = Config::load(config.as_deref())?;
+            let url = match url {
+                Some(url) => url,
+                None => default_health_url(&cfg.server)?,
+            };
+            health(&url, ca)
+        }
         Command::Audit {
             action: AuditAction::Verify { file },
         } => {
@@ -142,6 +164,63 @@ fn serve(mut cfg: Config, demo: bool) -> anyhow::Result<()> {
         let server = veilgate::proxy::Server::bind(cfg).await?;
         server.run(shutdown_signal()).await
     })
+}
+
+/// `/healthz` on the loopback address at `server.listen`'s port.
+fn default_health_url(server: &veilgate::config::ServerConfig) -> anyhow::Result<String> {
+    let addr: std::net::SocketAddr = server.listen.parse().with_context(|| {
+        format!(
+            "server.listen {:?} is not IP:PORT; pass --url",
+            server.listen
+        )
+    })?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_string(),
+        ip if ip.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let scheme = if server.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{host}:{}/healthz", addr.port()))
+}
+
+/// GET `url` with the proxy's own client (rustls, Mozilla roots plus `ca`), 5 s at most.
+fn health(url: &str, ca: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    use veilgate::config::UpstreamConfig;
+    let client = veilgate::proxy::upstream::Upstream::new(&UpstreamConfig {
+        ca_file: ca,
+        connect_timeout_ms: 3_000,
+        first_byte_timeout_ms: 5_000,
+        ..UpstreamConfig::default()
+    })?;
+    let uri: hyper::Uri = url
+        .parse()
+        .with_context(|| format!("{url:?} is not a URL"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let request = hyper::Request::get(uri)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .context("cannot build the request")?;
+    match runtime.block_on(client.send(request)) {
+        Ok(resp) if resp.status() == hyper::StatusCode::OK => {
+            println!("ok: {url}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(resp) => {
+            eprintln!("veilgate health: {url} answered {}", resp.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("veilgate health: {url}: {}", e.message);
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.
