@@ -29,6 +29,16 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Grace period for in-flight requests on shutdown, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// PEM certificate chain for TLS on the listener; with `tls_key`. Unset = plain HTTP.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Name of an environment variable holding a local access token. When set, every route
+    /// but `/healthz` needs `Authorization: Bearer <token>` (or `x-api-key` on `/v1/messages`).
+    pub access_token_env: Option<String>,
+    /// A file holding the local access token (trailing newline ignored); alternative to
+    /// `access_token_env`.
+    pub access_token_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +47,10 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8787".into(),
             max_body_bytes: 16 * 1024 * 1024,
             shutdown_grace_ms: 10_000,
+            tls_cert: None,
+            tls_key: None,
+            access_token_env: None,
+            access_token_file: None,
         }
     }
 }

@@ -9,9 +9,11 @@
 //!   ([`privacy::rules`], [`privacy::dictionary`]) behind the [`privacy::Detector`] seam,
 //!   overlap [`privacy::fusion`], the per-request [`privacy::Vault`], and unmasking of
 //!   streamed text ([`privacy::stream`]). Pure logic, no I/O.
-//! - [`proxy`]: the HTTP side: listener and routing ([`proxy::Server`]), the request's
-//!   phases in one place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]),
-//!   rewriting streamed replies ([`proxy::stream_unmask`]).
+//! - [`proxy`]: the HTTP side: listener and routing ([`proxy::Server`]) with optional TLS
+//!   ([`proxy::tls`]) and local access token ([`proxy::auth`]), the request's phases in one
+//!   place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]), rewriting
+//!   streamed replies ([`proxy::stream_unmask`]), and the loopback stand-in for the cloud of
+//!   `--upstream demo` ([`proxy::demo`]).
 //! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
 //! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
 //! - [`onnx`]: the ONNX Runtime library and session options shared by the models.

@@ -1,4 +1,4 @@
-//! The `veilgate` command: `serve`, `mask`, `audit verify|show`.
+//! The `veilgate` command: `serve`, `mask`, `health`, `audit verify|show`.
 
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
@@ -23,23 +23,38 @@ struct Cli {
 enum Command {
     /// Run the proxy (OpenAI-compatible base URL http://LISTEN/v1).
     Serve {
-        /// TOML configuration file; without one the embedded defaults apply.
-        #[arg(long)]
+        /// TOML configuration file (or $VEILGATE_CONFIG); without one the embedded defaults
+        /// apply.
+        #[arg(long, env = "VEILGATE_CONFIG")]
         config: Option<PathBuf>,
         /// Address to listen on, e.g. 127.0.0.1:8787 (overrides server.listen).
         #[arg(long)]
         listen: Option<String>,
-        /// Upstream base URL, e.g. https://api.openai.com/v1 (overrides upstream.base_url).
+        /// Upstream base URL, e.g. https://api.openai.com/v1 (overrides upstream.base_url);
+        /// `demo`: a built-in loopback upstream that quotes back the masked text it received.
         #[arg(long)]
         upstream: Option<String>,
     },
     /// Mask stdin and print the masked text and the entities found, as JSON.
     Mask {
-        #[arg(long)]
+        #[arg(long, env = "VEILGATE_CONFIG")]
         config: Option<PathBuf>,
         /// Read one {"id","text"} object per line; write one result per line.
         #[arg(long)]
         jsonl: bool,
+    },
+    /// Probe a running proxy's GET /healthz: exit 0 when it answers 200, 1 otherwise
+    /// (container health checks; slim images have no curl).
+    Health {
+        #[arg(long, env = "VEILGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// URL to probe; default: /healthz on 127.0.0.1 at server.listen's port (https when
+        /// server.tls_cert is set).
+        #[arg(long)]
+        url: Option<String>,
+        /// Extra CA (PEM) to trust for an https URL, e.g. certs/dev/ca.pem.
+        #[arg(long)]
+        ca: Option<PathBuf>,
     },
     /// Check or print an audit log.
     Audit {
@@ -85,10 +100,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 cfg.server.listen = listen;
             }
-            if let Some(upstream) = upstream {
+            let demo = upstream.as_deref() == Some("demo");
+            if let Some(upstream) = upstream.filter(|_| !demo) {
                 cfg.upstream.base_url = upstream;
             }
-            serve(cfg)?;
+            serve(cfg, demo)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Mask { config, jsonl } => {
@@ -101,6 +117,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             veilgate::mask_cli::run(&masker, jsonl, &mut input, &mut output)?;
             output.flush()?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Health { config, url, ca } => {
+            let cfg = Config::load(config.as_deref())?;
+            let url = match url {
+                Some(url) => url,
+                None => default_health_url(&cfg.server)?,
+            };
+            health(&url, ca)
         }
         Command::Audit {
             action: AuditAction::Verify { file },
@@ -123,15 +147,80 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve(cfg: Config) -> anyhow::Result<()> {
+fn serve(mut cfg: Config, demo: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        if demo {
+            let addr = veilgate::proxy::demo::spawn().await?;
+            cfg.upstream.base_url = format!("http://{addr}/v1");
+            cfg.upstream.anthropic_base_url = cfg.upstream.base_url.clone();
+            tracing::warn!(
+                "demo mode: the upstream is built in on {addr} and quotes back the masked text it receives; nothing leaves this machine"
+            );
+        }
         let server = veilgate::proxy::Server::bind(cfg).await?;
         server.run(shutdown_signal()).await
     })
+}
+
+/// `/healthz` on the loopback address at `server.listen`'s port.
+fn default_health_url(server: &veilgate::config::ServerConfig) -> anyhow::Result<String> {
+    let addr: std::net::SocketAddr = server.listen.parse().with_context(|| {
+        format!(
+            "server.listen {:?} is not IP:PORT; pass --url",
+            server.listen
+        )
+    })?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_string(),
+        ip if ip.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let scheme = if server.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{host}:{}/healthz", addr.port()))
+}
+
+/// GET `url` with the proxy's own client (rustls, Mozilla roots plus `ca`), 5 s at most.
+fn health(url: &str, ca: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    use veilgate::config::UpstreamConfig;
+    let client = veilgate::proxy::upstream::Upstream::new(&UpstreamConfig {
+        ca_file: ca,
+        connect_timeout_ms: 3_000,
+        first_byte_timeout_ms: 5_000,
+        ..UpstreamConfig::default()
+    })?;
+    let uri: hyper::Uri = url
+        .parse()
+        .with_context(|| format!("{url:?} is not a URL"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let request = hyper::Request::get(uri)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .context("cannot build the request")?;
+    match runtime.block_on(client.send(request)) {
+        Ok(resp) if resp.status() == hyper::StatusCode::OK => {
+            println!("ok: {url}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(resp) => {
+            eprintln!("veilgate health: {url} answered {}", resp.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("veilgate health: {url}: {}", e.message);
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -1,6 +1,6 @@
-//! Bodies shared by the benches: chat requests an assistant user might send, with names,
-//! places and a few structured values. Written for the benches; nothing comes from the
-//! evaluation sets.
+//! Shared by the benches: a runtime builder, and chat requests an assistant user might send,
+//! with names, places and a few structured values. Written for the benches; nothing comes
+//! from the evaluation sets.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
@@ -34,4 +34,14 @@ pub fn chat_body(bytes: usize) -> Value {
         {"role": "system", "content": "You are a helpful support assistant."},
         {"role": "user", "content": text(bytes)}
     ]})
+}
+
+/// A multi-threaded tokio runtime with `threads` workers (one per role in the load benches:
+/// upstream, proxy, load generator).
+pub fn runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap()
 }

@@ -45,9 +45,9 @@ impl ProxyError {
     pub fn unauthorized() -> Self {
         ProxyError::new(
             StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "invalid_proxy_token",
-            "missing or invalid veilgate access token",
+            "invalid_request_error",
+            "invalid_api_key",
+            "missing or invalid veilgate access token (send it as Authorization: Bearer)",
         )
     }
 
@@ -174,6 +174,6 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_slice(&ProxyError::unauthorized().body(true)).unwrap();
         assert_eq!(v["type"], "error");
-        assert_eq!(v["error"]["type"], "authentication_error");
+        assert_eq!(v["error"]["code"], "invalid_api_key");
     }
 }

@@ -1,14 +1,18 @@
 //! The HTTP proxy: listener, routing, the request pipeline, the upstream client.
 //!
-//! [`Server::bind`] compiles everything expensive once (rules, models, the TLS client) into
-//! a shared read-only [`State`]; [`Server::run`] accepts HTTP/1.1 and HTTP/2 connections and
-//! hands each masking request to [`pipeline::run`].
+//! [`Server::bind`] compiles everything expensive once (rules, models, the TLS client and
+//! acceptor, the access token) into a shared read-only [`State`]; [`Server::run`] accepts
+//! HTTP/1.1 and HTTP/2 connections, plain or TLS ([`tls`]), checks the local access token
+//! ([`auth`]) and hands each masking request to [`pipeline::run`].
 
+pub mod auth;
 pub mod body;
+pub mod demo;
 pub mod error;
 pub mod mask;
 pub mod pipeline;
 pub mod stream_unmask;
+pub mod tls;
 pub mod upstream;
 
 use std::convert::Infallible;
@@ -25,7 +29,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 use crate::api::Route;
@@ -33,6 +39,7 @@ use crate::audit::AuditLog;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::privacy::Masker;
+use auth::AccessToken;
 use body::ProxyBody;
 use error::ProxyError;
 use pipeline::{error_response, json_response, Ctx};
@@ -45,6 +52,10 @@ pub struct State {
     pub upstream: Upstream,
     pub audit: Option<AuditLog>,
     pub metrics: Metrics,
+    /// TLS for the listener (`server.tls_cert`/`tls_key`); `None` = plain HTTP.
+    pub tls: Option<TlsAcceptor>,
+    /// The local access token (`server.access_token_env`/`_file`); `None` = open.
+    pub access_token: Option<AccessToken>,
     ids: RequestIds,
 }
 
@@ -58,7 +69,12 @@ impl State {
 
     /// Like [`State::new`] with detectors built by the caller (embedding, tests).
     pub fn with_masker(config: Config, masker: Masker) -> anyhow::Result<State> {
-        let upstream = Upstream::new(&config.upstream)?;
+        let tls = tls::acceptor(&config.server)?;
+        let access_token = AccessToken::from_config(&config.server)?;
+        let mut upstream = Upstream::new(&config.upstream)?;
+        // The client authenticated to veilgate with the local token: that credential is
+        // veilgate's, never the cloud's.
+        upstream.forward_client_credentials = access_token.is_none();
         let audit = AuditLog::open(&config.audit)?;
         Ok(State {
             config,
@@ -66,6 +82,8 @@ impl State {
             upstream,
             audit,
             metrics: Metrics::default(),
+            tls,
+            access_token,
             ids: RequestIds::new(),
         })
     }
@@ -104,9 +122,12 @@ impl Server {
     /// finish within `server.shutdown_grace_ms`, and flushes the audit log.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let Server { state, listener } = self;
-        info!("veilgate listening on http://{}", listener.local_addr()?);
+        let scheme = if state.tls.is_some() { "https" } else { "http" };
+        info!(
+            "veilgate listening on {scheme}://{}",
+            listener.local_addr()?
+        );
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
         tokio::pin!(shutdown);
         loop {
             let (stream, client) = tokio::select! {
@@ -122,16 +143,19 @@ impl Server {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let state = state.clone();
-            let service = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(dispatch(state, req, client).await) }
-            });
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            let conn = graceful.watch(conn.into_owned());
+            let (state, watcher) = (state.clone(), graceful.watcher());
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    debug!("connection from {client} ended: {e}");
+                match state.tls.clone() {
+                    None => serve_connection(state, stream, client, watcher).await,
+                    Some(tls) => {
+                        match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => {
+                                serve_connection(state, stream, client, watcher).await
+                            }
+                            Ok(Err(e)) => debug!("TLS handshake with {client} failed: {e}"),
+                            Err(_) => debug!("TLS handshake with {client} timed out"),
+                        }
+                    }
                 }
             });
         }
@@ -156,13 +180,44 @@ impl Server {
     }
 }
 
-/// Routes one request.
+/// Longest a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// Serves HTTP/1.1 or HTTP/2 (by preface; ALPN under TLS) on one accepted connection.
+async fn serve_connection<S>(
+    state: Arc<State>,
+    stream: S,
+    client: SocketAddr,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(dispatch(state, req, client).await) }
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(conn.into_owned()).await {
+        debug!("connection from {client} ended: {e}");
+    }
+}
+
+/// Routes one request. With a local access token, everything but `/healthz` needs it, unknown
+/// paths included (an unauthenticated caller learns nothing about the routes).
 async fn dispatch(
     state: Arc<State>,
     req: Request<Incoming>,
     client: SocketAddr,
 ) -> Response<ProxyBody> {
-    let Some(route) = Route::from_path(req.uri().path()) else {
+    let route = Route::from_path(req.uri().path());
+    if let Some(token) = &state.access_token {
+        let anthropic = route.is_some_and(Route::is_anthropic);
+        if route != Some(Route::Health) && !token.admits(req.headers(), anthropic) {
+            return error_response(&ProxyError::unauthorized(), anthropic);
+        }
+    }
+    let Some(route) = route else {
         return error_response(&ProxyError::not_found(req.uri().path()), false);
     };
     let local = matches!(route, Route::Health | Route::Metrics);

@@ -44,6 +44,9 @@ pub struct Upstream {
     anthropic_base: String,
     api_key: Option<String>,
     first_byte_timeout: Duration,
+    /// Send the client's `Authorization`/`x-api-key` on when the proxy has no key of its
+    /// own. False when the client authenticated with the local access token.
+    pub forward_client_credentials: bool,
 }
 
 impl Upstream {
@@ -99,6 +102,7 @@ impl Upstream {
             anthropic_base: cfg.anthropic_base_url.trim_end_matches('/').to_string(),
             api_key,
             first_byte_timeout: Duration::from_millis(cfg.first_byte_timeout_ms),
+            forward_client_credentials: true,
         })
     }
 
@@ -115,8 +119,9 @@ impl Upstream {
         })
     }
 
-    /// The upstream request: the client's end-to-end headers, the proxy's key if one is
-    /// configured, identity encoding (so the reply can be unmasked), and `body`.
+    /// The upstream request: the client's end-to-end headers (credentials only when
+    /// [`Upstream::forward_client_credentials`]), the proxy's key if one is configured,
+    /// identity encoding (so the reply can be unmasked), and `body`.
     pub fn request(
         &self,
         route: Route,
@@ -135,14 +140,16 @@ impl Upstream {
             header::ACCEPT_ENCODING,
             HeaderValue::from_static("identity"),
         );
+        if self.api_key.is_some() || !self.forward_client_credentials {
+            headers.remove(header::AUTHORIZATION);
+            headers.remove("x-api-key");
+        }
         if let Some(key) = &self.api_key {
             let (name, value) = if route.is_anthropic() {
                 (HeaderName::from_static("x-api-key"), key.clone())
             } else {
                 (header::AUTHORIZATION, format!("Bearer {key}"))
             };
-            headers.remove(header::AUTHORIZATION);
-            headers.remove("x-api-key");
             if let Ok(mut value) = HeaderValue::from_str(&value) {
                 value.set_sensitive(true);
                 headers.insert(name, value);

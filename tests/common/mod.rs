@@ -2,6 +2,8 @@
 //! the proxy started in-process on an ephemeral port, and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -63,6 +65,11 @@ pub enum Reply {
         chunk: String,
         interval: Duration,
         gone: Arc<AtomicBool>,
+    },
+    /// 200 with this content type, one write per chunk (large bodies share their chunks).
+    Chunked {
+        content_type: &'static str,
+        chunks: Vec<Bytes>,
     },
     /// Never answers.
     Stall,
@@ -215,6 +222,19 @@ async fn answer(
                 }
             });
             (200, sse)
+        }
+        Reply::Chunked {
+            content_type,
+            chunks,
+        } => {
+            tokio::spawn(async move {
+                for c in chunks {
+                    if tx.send(Ok(c)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            (200, vec![("content-type", content_type.to_string())])
         }
         Reply::Stall => {
             tokio::time::sleep(Duration::from_secs(3600)).await;

@@ -24,7 +24,7 @@ from fake_upstream import FakeUpstream
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
-LISTEN_RE = re.compile(r"veilgate listening on http://(127\.0\.0\.1|\[::1\]|localhost):(\d+)")
+LISTEN_RE = re.compile(r"veilgate listening on (https?)://(127\.0\.0\.1|\[::1\]|localhost):(\d+)")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # The SDKs and urllib honour HTTP(S)_PROXY; loopback traffic must never go through one.
@@ -40,8 +40,9 @@ def pytest_collection_modifyitems(config, items):
 class Proxy:
     """A running ``veilgate serve`` and everything it wrote to stderr."""
 
-    def __init__(self, binary: Path, upstream: FakeUpstream, workdir: Path) -> None:
+    def __init__(self, binary: Path, upstream: FakeUpstream, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.binary = binary
+        self.scheme = "http"
         self.audit_path = workdir / "audit.jsonl"
         env = {k: v for k, v in os.environ.items() if not k.startswith("VEILGATE__")}
         env.update(
@@ -56,6 +57,7 @@ class Proxy:
                 "RUST_BACKTRACE": "1",
             }
         )
+        env.update(extra_env or {})
         self.command = [str(binary), "serve", "--listen", "127.0.0.1:0", "--upstream", upstream.base_url]
         self._lines: list[str] = []
         self._lines_lock = threading.Lock()
@@ -91,7 +93,8 @@ class Proxy:
             if is_stderr and self.port is None:
                 m = LISTEN_RE.search(line)
                 if m:
-                    self.port = int(m.group(2))
+                    self.scheme = m.group(1)
+                    self.port = int(m.group(3))
                     self._listening.set()
         pipe.close()
 
@@ -102,7 +105,7 @@ class Proxy:
 
     @property
     def root_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -154,6 +157,11 @@ def fake_upstream():
     fake = FakeUpstream().start()
     yield fake
     fake.stop()
+
+
+def binary() -> Path:
+    """The veilgate binary under test (built once if missing)."""
+    return _binary()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,118 @@
+//! `veilgate serve --upstream demo`, run as a newcomer would: every masking route answers,
+//! streamed or not, by quoting the masked text it received; the client sees the real values,
+//! the demo upstream (its log lines) only placeholders.
+
+mod common;
+
+use bytes::Bytes;
+use common::serve::ServeProcess;
+use common::*;
+use http_body_util::Full;
+use hyper::Request;
+use serde_json::{json, Value};
+
+const TEXT: &str = "Please mail jane.roe@example-mail.com about card 4111 1111 1111 1111.";
+const VALUES: [&str; 2] = ["jane.roe@example-mail.com", "4111 1111 1111 1111"];
+
+/// The reply text of any of the four formats, whole or streamed.
+fn reply_text(body: &str) -> String {
+    let pick = |v: &Value| -> Option<String> {
+        let candidates = [
+            &v["choices"][0]["message"]["content"],
+            &v["choices"][0]["delta"]["content"],
+            &v["choices"][0]["text"],
+            &v["output"][0]["content"][0]["text"],
+            &v["content"][0]["text"],
+            &v["delta"]["text"],
+        ];
+        let delta = (v["type"] == "response.output_text.delta").then_some(&v["delta"]);
+        candidates
+            .into_iter()
+            .chain(delta)
+            .find_map(|c| c.as_str().map(str::to_owned))
+    };
+    if let Ok(v) = serde_json::from_str::<Value>(body) {
+        return pick(&v).unwrap_or_default();
+    }
+    sse_payloads(body)
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Value>(p).ok())
+        .filter_map(|v| pick(&v))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_upstream_quotes_masked_text_and_the_client_sees_the_values() {
+    let proxy = ServeProcess::start(
+        &["--upstream", "demo"],
+        &[("VEILGATE__PRIVACY__TAGGER", "false")],
+    )
+    .unwrap_or_else(|(status, out)| panic!("veilgate exited with {status}:\n{out}"));
+    let bodies = [
+        (
+            "/v1/chat/completions",
+            json!({"model": "m", "messages": [{"role": "user", "content": TEXT}]}),
+        ),
+        ("/v1/completions", json!({"model": "m", "prompt": TEXT})),
+        ("/v1/responses", json!({"model": "m", "input": TEXT})),
+        (
+            "/v1/messages",
+            json!({"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": TEXT}]}),
+        ),
+    ];
+    for (path, body) in bodies {
+        for stream in [false, true] {
+            let mut body = body.clone();
+            body["stream"] = json!(stream);
+            let answer = send(
+                Request::post(proxy.url(path))
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(body.to_string())))
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+            let text = reply_text(&answer.text());
+            assert_eq!(
+                text,
+                format!("I received: {TEXT}"),
+                "{path} stream={stream}"
+            );
+        }
+    }
+    let embeddings = send(
+        Request::post(proxy.url("/v1/embeddings"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(
+                json!({"model": "m", "input": [TEXT, "b"]}).to_string(),
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(embeddings.json()["data"].as_array().unwrap().len(), 2);
+    let models = send(
+        Request::get(proxy.url("/v1/models"))
+            .body(Full::default())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(models.json()["data"][0]["id"], "veilgate-demo");
+
+    let (status, logs) = proxy.stop();
+    assert!(status.success(), "{logs}");
+    let received: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("the upstream received"))
+        .collect();
+    assert_eq!(received.len(), 9, "{logs}");
+    for line in received {
+        assert!(
+            line.contains("[EMAIL_1]") && line.contains("[CREDIT_CARD_1]"),
+            "{line}"
+        );
+        for v in VALUES {
+            assert!(!line.contains(v), "the demo upstream saw {v}: {line}");
+        }
+    }
+    assert!(logs.contains("demo mode"), "{logs}");
+}
