@@ -13,12 +13,13 @@ def read_jsonl(path):
         return [json.loads(line) for line in fh]
 
 
-def token_labels(enc, spans):
-    """BIO label ids for an encoding: a token takes the type of the span containing its first
-    character; B on the first token of a span, I on the rest; special tokens are ignored."""
+def token_labels(offsets, special_mask, spans):
+    """BIO label ids for tokens (character offsets, special-token mask): a token takes the type
+    of the span containing its first character; B on the first token of a span, I on the rest;
+    special tokens are ignored."""
     labels = []
     started = set()
-    for (s, e), special in zip(enc.offsets, enc.special_tokens_mask):
+    for (s, e), special in zip(offsets, special_mask):
         if special:
             labels.append(IGNORE)
             continue

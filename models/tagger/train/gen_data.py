@@ -1,4 +1,5 @@
-"""Generates the tagger's training data from the hand-written templates and Faker's locale data.
+"""Generates the tagger's training data from the hand-written templates (templates.py), the
+phrase grammar (grammar.py), hand-written word lists (lexicon.py) and Faker's locale data.
 
 Each example is a JSON line {"text", "spans": [[start, end, TYPE], ...], "genre", "template"},
 offsets in characters, TYPE one of PERSON LOCATION ORGANIZATION ADDRESS.
@@ -7,10 +8,14 @@ Splits:
   train  templates not held out, Faker seed S
   dev    templates not held out, Faker seed S+1 (in-distribution check, used for checkpoint choice)
   test   held-out templates only (every HOLDOUT_EVERY-th template of every genre, plus one
-         structured format), Faker seed S+2: measures generalisation to sentence shapes the
-         model never saw.
+         structured format; no grammar sentences), Faker seed S+2, and only the held-out tenth
+         of names, towns and companies (by hash): measures generalisation to sentence shapes and
+         names the model never saw.
 
-    python gen_data.py --out data --train 60000 --dev 2000 --test 4000 --seed 13
+Training examples also get: names spliced from two real ones (MUTATE), context noise in a
+share of examples (perturb), lowercase/uppercase variants, and multi-sentence messages.
+
+    python gen_data.py --out data --train 110000 --dev 2000 --test 4000 --seed 13
 """
 
 import argparse
@@ -23,12 +28,14 @@ import zlib
 
 from faker import Faker
 
+import grammar
 import lexicon as L
 import templates as T
 
 HOLDOUT_EVERY = 6
 HOLDOUT_PHASE = 3
 NAME_HOLDOUT_MOD = 10
+MUTATE = 0.2  # share of names and towns spliced from two real ones
 
 TYPE = {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION", "ADDR": "ADDRESS"}
 
@@ -118,13 +125,26 @@ class Filler:
         self.jobs = L.split_pipe(L.JOB_TITLES)
         self.capwords = L.split_pipe(L.CAP_WORDS)
         self.lang = "en"
+        self.noise_words = Faker("en_US").get_words_list()
 
-    def _draw(self, gen):
+    def _draw(self, gen, mutate=0.0):
         for _ in range(30):
             v = gen()
             if (zlib.crc32(v.lower().encode()) % NAME_HOLDOUT_MOD == 0) == self.heldout_names:
-                return v
+                break
+        if mutate and self.rng.random() < mutate:
+            v = self._splice(v, gen())
         return v
+
+    def _splice(self, a, b):
+        """A new name-like word from the head of one name and the tail of another ("Gue" +
+        "nter"), so that the model sees many names it cannot have memorised as tokens."""
+        if " " in a or " " in b or len(a) < 4 or len(b) < 4:
+            return a
+        i = self.rng.randint(2, len(a) - 1)
+        j = self.rng.randint(1, len(b) - 2)
+        v = a[:i] + b[j:]
+        return v[0].upper() + v[1:] if a[0].isupper() else v
 
     def faker(self, locale):
         f = self.fakers.get(locale)
@@ -145,15 +165,15 @@ class Filler:
         if self.lang == "en" and self.rng.random() < 0.07:
             return self.rng.choice(self.amb_first)
         f = self.faker(loc or self._name_locale())
-        return self._draw(f.first_name)
+        return self._draw(f.first_name, MUTATE)
 
     def last_name(self, loc=None):
         if self.lang == "en" and self.rng.random() < 0.07:
             return self.rng.choice(self.amb_last)
         f = self.faker(loc or self._name_locale())
-        last = self._draw(f.last_name)
+        last = self._draw(f.last_name, MUTATE)
         if f.locales[0].startswith(("es_", "pt_")) and self.rng.random() < 0.3:
-            last += " " + self._draw(f.last_name)
+            last += " " + self._draw(f.last_name, MUTATE)
         return last
 
     def person(self):
@@ -181,11 +201,11 @@ class Filler:
     def city(self):
         r = self.rng.random()
         if self.lang != "en" and r < 0.6:
-            return self._draw(self.faker(self.rng.choice(T.FOREIGN_LOCALES[self.lang])).city)
+            return self._draw(self.faker(self.rng.choice(T.FOREIGN_LOCALES[self.lang])).city, MUTATE)
         if r < 0.45:
             return self._draw(lambda: self.rng.choice(self.cities))
         if r < 0.85:
-            return self._draw(self.faker(self.rng.choice(CITY_LOCALES)).city)
+            return self._draw(self.faker(self.rng.choice(CITY_LOCALES)).city, MUTATE)
         return self.rng.choice(self.amb_places)
 
     def country(self):
@@ -382,7 +402,10 @@ class Builder:
             # Articles stay outside entity spans ("the Netherlands", "the BBC").
             self.add(text[:4])
             text = text[4:]
-        if typ:
+        if (typ == "PERSON" and self.spans and self.spans[-1][2] == typ
+                and self.spans[-1][1] == self.n - 1 and self.parts[-1] == " "):
+            self.spans[-1][1] = self.n + len(text)  # "{FIRST} {LAST}" is one person
+        elif typ:
             self.spans.append([self.n, self.n + len(text), typ])
         self.parts.append(text)
         self.n += len(text)
@@ -495,7 +518,7 @@ def structured(filler, fmt):
         return FIELDS[col.lower().replace(" ", "_")]
 
     if fmt in ("csv", "markdown"):
-        sep = rng.choice([",", ";", "\t"]) if fmt == "csv" else " | "
+        sep = rng.choice([",", ";", "\t", "|"]) if fmt == "csv" else " | "
         if fmt == "markdown":
             b.add("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n")
         else:
@@ -577,12 +600,48 @@ def split_templates():
 
 GENRE_WEIGHTS = {
     "requests": 13, "emails": 11, "tickets": 7, "logs": 6, "code": 6, "chat": 14, "narrative": 8,
-    "ambiguous": 10, "addresses": 6, "orgs": 7, "negatives": 13, "foreign": 8, "structured": 6,
-    "faker_negative": 3,
+    "ambiguous": 10, "addresses": 6, "orgs": 7, "negatives": 13, "foreign": 10, "structured": 6,
+    "faker_negative": 3, "grammar": 30,
 }
+# The phrase grammar is for training only; the test split uses held-out fixed templates alone.
+TEST_EXCLUDED = {"grammar"}
 # Genres whose single examples are short enough to be concatenated into longer messages.
 CHAINABLE = {"requests", "chat", "narrative", "ambiguous", "addresses", "orgs", "negatives",
-             "tickets", "faker_negative"}
+             "tickets", "faker_negative", "grammar"}
+
+
+def perturb(text, spans, rng, words, p_del=0.04, p_rep=0.08, p_ins=0.03):
+    """Context noise for training: outside entities, some words are dropped, replaced by a
+    random common word or followed by one, so that the model cannot lean on exact template
+    wording. Returns the new text and the re-aligned spans."""
+
+    def noisy(seg):
+        out = []
+        for t in re.split(r"(\s+)", seg):
+            if t and re.fullmatch(r"[A-Za-z]+", t):
+                r = rng.random()
+                w = words[rng.randrange(len(words))]
+                w = w.upper() if t.isupper() and len(t) > 1 else w.capitalize() if t[0].isupper() else w
+                if r < p_del:
+                    t = ""
+                elif r < p_del + p_rep:
+                    t = w
+                elif r < p_del + p_rep + p_ins:
+                    t = t + " " + w
+            out.append(t)
+        return re.sub(r"(?<=\S) {2,}(?=\S)", " ", "".join(out))
+
+    parts, new_spans, pos, n = [], [], 0, 0
+    for s, e, typ in sorted(spans):
+        seg = noisy(text[pos:s])
+        parts.append(seg)
+        n += len(seg)
+        parts.append(text[s:e])
+        new_spans.append([n, n + e - s, typ])
+        n += e - s
+        pos = e
+    parts.append(noisy(text[pos:]))
+    return "".join(parts), new_spans
 
 
 def transform_case(b, rng, allow=True):
@@ -593,7 +652,7 @@ def transform_case(b, rng, allow=True):
         text = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     elif r < 0.09:
         text = "".join(c.upper() if len(c.upper()) == 1 else c for c in text)
-    elif r < 0.14 and text[:1].isupper():
+    elif r < 0.14 and text[:1].isupper() and len(text[0].lower()) == 1:
         text = text[0].lower() + text[1:]
     return text
 
@@ -606,6 +665,8 @@ def one(filler, split_map, which, genre):
         return structured(filler, rng.choice(fmts)), "structured"
     if genre == "faker_negative":
         return faker_negative(filler), "faker_negative"
+    if genre == "grammar":
+        return fill(grammar.template(rng), filler), "grammar"
     if genre == "foreign":
         lang = rng.choice(list(T.FOREIGN))
         filler.lang = lang
@@ -618,9 +679,9 @@ def one(filler, split_map, which, genre):
     return b, genre + ":" + str(zlib.crc32(tpl.encode()) % 100000)
 
 
-def example(filler, split_map, which):
+def example(filler, split_map, which, noise=0.0):
     rng = filler.rng
-    genres = list(GENRE_WEIGHTS)
+    genres = [g for g in GENRE_WEIGHTS if not (which == "test" and g in TEST_EXCLUDED)]
     weights = [GENRE_WEIGHTS[g] for g in genres]
     if rng.random() < 0.25:
         # A longer message: several chainable examples joined.
@@ -642,8 +703,12 @@ def example(filler, split_map, which):
     else:
         genre = rng.choices(genres, weights)[0]
         b, tag = one(filler, split_map, which, genre)
+    spans = b.spans
+    if noise and genre != "code" and rng.random() < noise:
+        text, spans = perturb(b.text(), spans, rng, filler.noise_words)
+        b.parts = [text]
     text = transform_case(b, rng, allow=genre != "code")
-    return {"text": text, "spans": b.spans, "genre": genre, "template": tag}
+    return {"text": text, "spans": spans, "genre": genre, "template": tag}
 
 
 def validate(ex):
@@ -660,6 +725,7 @@ def main():
     ap.add_argument("--dev", type=int, default=2000)
     ap.add_argument("--test", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--noise", type=float, default=0.3, help="share of training examples with context noise")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     Faker.seed(a.seed)
@@ -671,7 +737,8 @@ def main():
         counts = {}
         with open(os.path.join(a.out, which + ".jsonl"), "w", encoding="utf-8") as fh:
             for _ in range(n):
-                ex = example(filler, split_map, "test" if which == "test" else "train")
+                ex = example(filler, split_map, "test" if which == "test" else "train",
+                             noise=a.noise if which == "train" else 0.0)
                 validate(ex)
                 for s in ex["spans"]:
                     counts[s[2]] = counts.get(s[2], 0) + 1

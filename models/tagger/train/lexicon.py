@@ -32,8 +32,7 @@ Rio de Janeiro Brasília Salvador Recife Porto Alegre Curitiba Belo Horizonte Ca
 Havana San Juan Panama City Reykjavik Marrakesh Tunis Dakar Kampala Kigali Lusaka Harare
 """
 
-# Multi-word city names above are kept together by splitting on two or more spaces? No: they are
-# listed one per token run; MULTIWORD_CITIES re-joins the ones that belong together.
+# WORLD_CITIES is split on whitespace; MULTIWORD_CITIES re-joins the names that belong together.
 MULTIWORD_CITIES = [
     "Cape Town", "Addis Ababa", "Abu Dhabi", "Tel Aviv", "Kuala Lumpur", "Hong Kong", "New York",
     "Los Angeles", "San Antonio", "San Diego", "San Jose", "San Francisco", "Las Vegas",

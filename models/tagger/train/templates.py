@@ -186,7 +186,7 @@ Agent {FIRST}: offered voucher; customer {PER} accepted.
 {PER} is unable to upload {FILE}; error {ERRCODE}.
 Replacement device shipped to {PER}, {ADDR}, {CITY}.
 Please verify identity of caller claiming to be {PER} from {ORG}.
-Warranty claim {TICKET}: purchased at {ORG} {CITY} on {DATE}.
+Warranty claim {TICKET}: purchased at {ORG} in {CITY} on {DATE}.
 SLA breach on {TICKET}; notify {PER} and {PER}.
 """.strip().splitlines()
 
@@ -731,6 +731,18 @@ what's the time complexity of binary search
 # Templates in other languages: names and places from the matching Faker locale.
 FOREIGN = {
     "de": r"""
+Kannst du eine Antwort an {FIRST} schreiben? Sie wohnt jetzt in {CITY}.
+Mein Kollege {PER} hat gestern gekündigt.
+Unser Vermieter, Herr {LAST}, will die Miete für die Wohnung in der {ADDR} erhöhen.
+Rechnung an: {ORG}, z. Hd. {PER}, {FULLADDR}
+{FIRST} und ich fliegen im {MONTH} nach {COUNTRY}.
+Laut {PER} von {ORG} verschiebt sich der Start auf {WEEKDAY}.
+Bitte ruf {FIRST} an, bevor du nach {CITY} fährst.
+Die Besprechung mit {PER} findet im Büro in {CITY} statt.
+Danke, {FIRST}! Bis {WEEKDAY}.
+Frau {LAST} aus der Buchhaltung fragt nach der Rechnung.
+Kann mir jemand helfen? Ich habe eine Mahnung von {ORG} bekommen.
+Hallo zusammen, {PER} übernimmt ab {MONTH} das Team in {CITY}.
 Hallo {FIRST1},\n\nvielen Dank für das Gespräch. Ich schicke dir das Angebot bis {WEEKDAY}.\n\nViele Grüße\n{PER2}
 Sehr geehrte Frau {LAST},\n\nanbei erhalten Sie die Rechnung von {ORG}.\n\nMit freundlichen Grüßen\n{PER}
 Sehr geehrter Herr {LAST}, bitte senden Sie die Unterlagen an {FULLADDR}.
@@ -748,6 +760,16 @@ Der Termin am {WEEKDAY} wurde auf {TIME} verschoben.
 Bitte behebe den Fehler im {TECH}-Parser.
 """,
     "fr": r"""
+Peux-tu répondre à {FIRST} ? Elle habite maintenant à {CITY}.
+Mon collègue {PER} a démissionné hier.
+Notre propriétaire, M. {LAST}, veut augmenter le loyer de l'appartement au {ADDR}.
+Facture à : {ORG}, à l'attention de {PER}, {FULLADDR}
+Selon {PER} de {ORG}, le lancement est reporté à {WEEKDAY}.
+Appelle {FIRST} avant de partir pour {CITY}.
+La réunion avec {PER} aura lieu au bureau de {CITY}.
+Mme {LAST} du service comptable demande la facture.
+J'ai reçu une relance de {ORG}, que dois-je faire ?
+Bonjour à tous, {PER} reprend l'équipe de {CITY} en {MONTH}.
 Bonjour {FIRST1},\n\nmerci pour votre appel. Je vous envoie le devis avant {WEEKDAY}.\n\nCordialement,\n{PER2}
 Madame {LAST}, veuillez trouver ci-joint la facture de {ORG}.
 Monsieur {LAST} a appelé au sujet du contrat avec {ORG}.
@@ -764,6 +786,16 @@ La réunion de {WEEKDAY} est déplacée à {TIME}.
 Merci {FIRST}, à bientôt à {CITY} !
 """,
     "es": r"""
+¿Puedes contestar a {FIRST}? Ahora vive en {CITY}.
+Mi compañero {PER} renunció ayer.
+Nuestro casero, el señor {LAST}, quiere subir el alquiler del piso en {ADDR}.
+Factura a: {ORG}, a la atención de {PER}, {FULLADDR}
+Según {PER}, de {ORG}, el lanzamiento se retrasa al {WEEKDAY}.
+Llama a {FIRST} antes de salir hacia {CITY}.
+La reunión con {PER} será en la oficina de {CITY}.
+La señora {LAST}, de contabilidad, pregunta por la factura.
+He recibido un aviso de {ORG}, ¿qué hago?
+Hola a todos, {PER} se hará cargo del equipo de {CITY} en {MONTH}.
 Hola {FIRST1},\n\ngracias por la llamada. Te envío el presupuesto antes del {WEEKDAY}.\n\nSaludos,\n{PER2}
 Estimado señor {LAST}, adjunto la factura de {ORG}.
 Estimada señora {LAST}, su cita está confirmada.
@@ -780,6 +812,16 @@ La reunión del {WEEKDAY} se ha movido a las {TIME}.
 Gracias {FIRST}, ¡nos vemos en {CITY}!
 """,
     "it": r"""
+Puoi rispondere a {FIRST}? Adesso vive a {CITY}.
+Il mio collega {PER} si è dimesso ieri.
+Il nostro padrone di casa, il signor {LAST}, vuole aumentare l'affitto dell'appartamento in {ADDR}.
+Fattura intestata a: {ORG}, alla c.a. di {PER}, {FULLADDR}
+Secondo {PER} di {ORG}, il lancio è rinviato a {WEEKDAY}.
+Chiama {FIRST} prima di partire per {CITY}.
+La riunione con {PER} si terrà nell'ufficio di {CITY}.
+La signora {LAST} dell'amministrazione chiede la fattura.
+Ho ricevuto un sollecito da {ORG}, cosa devo fare?
+Ciao a tutti, {PER} guiderà il team di {CITY} da {MONTH}.
 Ciao {FIRST1},\n\ngrazie per la chiamata. Ti mando il preventivo entro {WEEKDAY}.\n\nA presto,\n{PER2}
 Gentile signor {LAST}, in allegato la fattura di {ORG}.
 Gentile dottoressa {LAST}, confermo l'appuntamento.
@@ -794,6 +836,16 @@ Puoi riassumere questo articolo su {TOPIC}?
 Grazie {FIRST}, ci vediamo a {CITY}!
 """,
     "nl": r"""
+Kun je {FIRST} antwoorden? Ze woont nu in {CITY}.
+Mijn collega {PER} heeft gisteren ontslag genomen.
+Onze verhuurder, meneer {LAST}, wil de huur van het appartement aan de {ADDR} verhogen.
+Factuur aan: {ORG}, t.a.v. {PER}, {FULLADDR}
+Volgens {PER} van {ORG} wordt de lancering verschoven naar {WEEKDAY}.
+Bel {FIRST} voordat je naar {CITY} vertrekt.
+Het overleg met {PER} is op het kantoor in {CITY}.
+Mevrouw {LAST} van de administratie vraagt naar de factuur.
+Ik heb een aanmaning van {ORG} gekregen, wat moet ik doen?
+Hallo allemaal, {PER} neemt in {MONTH} het team in {CITY} over.
 Hoi {FIRST1},\n\nbedankt voor het gesprek. Ik stuur je de offerte voor {WEEKDAY}.\n\nGroeten,\n{PER2}
 Geachte heer {LAST}, bijgaand de factuur van {ORG}.
 Geachte mevrouw {LAST}, uw afspraak is bevestigd.
@@ -808,6 +860,16 @@ Kun je dit artikel over {TOPIC} samenvatten?
 Bedankt {FIRST}, tot ziens in {CITY}!
 """,
     "pt": r"""
+Pode responder ao {FIRST}? Ele mora agora em {CITY}.
+O meu colega {PER} pediu demissão ontem.
+O nosso senhorio, o senhor {LAST}, quer aumentar a renda do apartamento na {ADDR}.
+Fatura para: {ORG}, aos cuidados de {PER}, {FULLADDR}
+Segundo {PER}, da {ORG}, o lançamento foi adiado para {WEEKDAY}.
+Ligue para {FIRST} antes de ir para {CITY}.
+A reunião com {PER} será no escritório de {CITY}.
+A senhora {LAST}, da contabilidade, pergunta pela fatura.
+Recebi uma cobrança da {ORG}, o que faço?
+Olá a todos, {PER} assume a equipe de {CITY} em {MONTH}.
 Olá {FIRST1},\n\nobrigado pela chamada. Envio o orçamento até {WEEKDAY}.\n\nAbraços,\n{PER2}
 Prezado senhor {LAST}, segue em anexo a fatura da {ORG}.
 Prezada senhora {LAST}, a sua consulta está confirmada.
@@ -822,6 +884,16 @@ Pode resumir este artigo sobre {TOPIC}?
 Obrigado {FIRST}, até logo em {CITY}!
 """,
     "pl": r"""
+Możesz odpisać {FIRST}? Mieszka teraz w {CITY}.
+Mój kolega {PER} wczoraj złożył wypowiedzenie.
+Nasz właściciel mieszkania, pan {LAST}, chce podnieść czynsz za mieszkanie przy {ADDR}.
+Faktura dla: {ORG}, do rąk {PER}, {FULLADDR}
+Według {PER} z {ORG} start przesuwa się na {WEEKDAY}.
+Zadzwoń do {FIRST}, zanim pojedziesz do {CITY}.
+Spotkanie z {PER} odbędzie się w biurze w {CITY}.
+Pani {LAST} z księgowości pyta o fakturę.
+Dostałem wezwanie do zapłaty od {ORG}, co mam zrobić?
+Cześć wszystkim, {PER} przejmuje zespół w {CITY} od {MONTH}.
 Cześć {FIRST1},\n\ndzięki za rozmowę. Wyślę ofertę do {WEEKDAY}.\n\nPozdrawiam,\n{PER2}
 Szanowny Panie {LAST}, w załączniku faktura od {ORG}.
 Szanowna Pani {LAST}, potwierdzamy wizytę.

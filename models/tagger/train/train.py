@@ -24,13 +24,53 @@ def log(*a):
     print(time.strftime("%H:%M:%S"), f"[{time.time() - T0:7.1f}s]", *a, flush=True)
 
 
-def encode_split(tok, path, max_len):
+def resplit(enc, text, vocab, rng, p):
+    """Subword dropout: some words are re-cut into other in-vocabulary WordPiece pieces (e.g.
+    "Thomas" -> "Th ##om ##as"), so that the model learns to read names from pieces, as it
+    must for every name that is not a whole token."""
+    ids, offs, special = [], [], []
+    groups = []
+    for i, w in enumerate(enc.word_ids):
+        if w is None or not groups or groups[-1][0] != w:
+            groups.append((w, [i]))
+        else:
+            groups[-1][1].append(i)
+    for w, toks in groups:
+        s, e = enc.offsets[toks[0]][0], enc.offsets[toks[-1]][1]
+        word = text[s:e]
+        new = None
+        if w is not None and len(word) >= 3 and rng.random() < p:
+            for _ in range(4):
+                k = rng.randint(2, min(4, len(word)))
+                cuts = sorted(rng.sample(range(1, len(word)), k - 1))
+                bounds = list(zip([0] + cuts, cuts + [len(word)]))
+                pieces = [vocab.get(word[a:b] if j == 0 else "##" + word[a:b]) for j, (a, b) in enumerate(bounds)]
+                if all(x is not None for x in pieces):
+                    new = (pieces, [(s + a, s + b) for a, b in bounds])
+                    break
+        if new:
+            ids += new[0]
+            offs += new[1]
+            special += [0] * len(new[0])
+        else:
+            ids += [enc.ids[i] for i in toks]
+            offs += [enc.offsets[i] for i in toks]
+            special += [enc.special_tokens_mask[i] for i in toks]
+    return ids, offs, special
+
+
+def encode_split(tok, path, max_len, dropout=0.0, seed=0):
     exs = read_jsonl(path)
     encs = tok.encode_batch([e["text"] for e in exs])
+    vocab = tok.get_vocab()
+    rng = random.Random(seed)
     out = []
     for e, enc in zip(exs, encs):
-        ids = enc.ids
-        labels = token_labels(enc, e["spans"])
+        if dropout and rng.random() < 0.5:
+            ids, offs, special = resplit(enc, e["text"], vocab, rng, dropout)
+        else:
+            ids, offs, special = enc.ids, enc.offsets, enc.special_tokens_mask
+        labels = token_labels(offs, special, e["spans"])
         if len(ids) > max_len:  # keep [CLS], cut, close with [SEP]
             ids = ids[: max_len - 1] + [ids[-1]]
             labels = labels[: max_len - 1] + [IGNORE]
@@ -117,6 +157,10 @@ def main():
     ap.add_argument("--max-positions", type=int, default=512)
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-every", type=int, default=250, help="steps between resume states")
+    ap.add_argument("--resume", action="store_true", help="continue from work/resume.pt if present")
+    ap.add_argument("--subword-dropout", type=float, default=0.2,
+                    help="share of words re-cut into other pieces, in half of the training examples")
     a = ap.parse_args()
 
     random.seed(a.seed)
@@ -126,7 +170,7 @@ def main():
     rng = random.Random(a.seed)
 
     tok = Tokenizer.from_file(a.tokenizer)
-    train = encode_split(tok, os.path.join(a.data, "train.jsonl"), a.max_len)
+    train = encode_split(tok, os.path.join(a.data, "train.jsonl"), a.max_len, a.subword_dropout, a.seed)
     dev = encode_split(tok, os.path.join(a.data, "dev.jsonl"), a.max_len)
     log(f"train {len(train)} examples, {sum(len(x) for x, _ in train)} tokens; dev {len(dev)}")
 
@@ -154,10 +198,37 @@ def main():
 
     best = {"f1": -1.0}
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
+    state_path = os.path.join(os.path.dirname(a.out) or ".", "resume.pt")
     step = 0
     run_loss = 0.0
-    deadline = T0 + a.max_minutes * 60
     history = []
+    epoch, pos, order = 1, 0, None
+    elapsed_before, resumes = 0.0, 0
+    if a.resume and os.path.exists(state_path):
+        # Continue an interrupted run exactly where it stopped (same batches, same random draws).
+        st = torch.load(state_path, map_location="cpu", weights_only=False)
+        if st["args"] != {k: v for k, v in vars(a).items() if k not in ("resume", "max_minutes")}:
+            raise SystemExit(f"{state_path} belongs to a run with other arguments; delete it")
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        step, epoch, pos, order = st["step"], st["epoch"], st["pos"], st["order"]
+        run_loss, best, history = st["run_loss"], st["best"], st["history"]
+        rng.setstate(st["rng"])
+        torch.set_rng_state(st["torch_rng"])
+        elapsed_before, resumes = st["elapsed"], st["resumes"] + 1
+        log(f"resumed from {state_path} at step {step} (epoch {epoch}, batch {pos})")
+    deadline = T0 + a.max_minutes * 60
+
+    def save_state():
+        tmp = state_path + ".tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "step": step, "epoch": epoch, "pos": pos, "order": order, "run_loss": run_loss,
+                    "best": best, "history": history, "rng": rng.getstate(),
+                    "torch_rng": torch.get_rng_state(), "elapsed": elapsed_before + time.time() - T0,
+                    "resumes": resumes,
+                    "args": {k: v for k, v in vars(a).items() if k not in ("resume", "max_minutes")}}, tmp)
+        os.replace(tmp, state_path)
 
     def checkpoint(tag):
         rep = evaluate(model, dev)
@@ -172,11 +243,13 @@ def main():
                         "dev": rep}, a.out)
 
     model.train()
-    epoch = 0
-    stop = False
+    stop = step >= total_steps
     while not stop:
-        epoch += 1
-        for b in batches(train, a.tokens_per_batch, rng):
+        if order is None:
+            order, pos = batches(train, a.tokens_per_batch, rng), 0
+        while pos < len(order):
+            b = order[pos]
+            pos += 1
             ids, mask, lab = collate(train, b)
             s = ids.shape[1]
             # Half the batches use shifted positions so that all max_positions are trained.
@@ -198,17 +271,25 @@ def main():
                 run_loss = 0.0
             if step % a.eval_every == 0:
                 checkpoint(f"epoch {epoch}")
+            if step % a.save_every == 0:
+                save_state()
             if step >= total_steps or time.time() > deadline:
                 stop = True
                 if time.time() > deadline:
                     log(f"time budget of {a.max_minutes} min reached")
                 break
+        if pos >= len(order):
+            epoch, order = epoch + 1, None
     checkpoint("final")
-    log(f"best dev F1 {best['f1']:.4f} at step {best['step']}; saved {a.out}")
+    seconds = round(elapsed_before + time.time() - T0, 1)
+    log(f"best dev F1 {best['f1']:.4f} at step {best['step']}; saved {a.out}; {seconds} s of training"
+        + (f" over {resumes + 1} sessions" if resumes else ""))
     with open(os.path.splitext(a.out)[0] + ".train.json", "w") as fh:
         json.dump({"best_step": best["step"], "best_dev": best["dev"], "steps": step,
-                   "train_seconds": round(time.time() - T0, 1), "args": vars(a),
+                   "train_seconds": seconds, "resumes": resumes, "args": vars(a),
                    "params": count_params(model), "history": history}, fh, indent=2)
+    if os.path.exists(state_path):
+        os.remove(state_path)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ whitespace and punctuation). Post-processor: [CLS] $A [SEP]. Offsets refer to th
 import argparse
 import json
 import os
+import random
 
 from faker import Faker
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
@@ -28,10 +29,22 @@ def alphabet():
     return chars
 
 
-def corpus(data_dir):
+def corpus(data_dir, keep_entities=0.15, seed=13):
+    """Training texts in which most entity mentions are cut out: the vocabulary should hold
+    ordinary words and subword pieces, not thousands of whole generated names (the model would
+    then see unseen names, split into pieces, only at inference)."""
+    rng = random.Random(seed)
     with open(os.path.join(data_dir, "train.jsonl"), encoding="utf-8") as fh:
         for line in fh:
-            yield json.loads(line)["text"]
+            ex = json.loads(line)
+            text, pos, parts = ex["text"], 0, []
+            for s, e, _ in sorted(ex["spans"]):
+                parts.append(text[pos:s])
+                if rng.random() < keep_entities:
+                    parts.append(text[s:e])
+                pos = e
+            parts.append(text[pos:])
+            yield "".join(parts)
     # General vocabulary beyond the templates: Faker's lorem word lists of several languages.
     for loc in ["en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "pt_PT"]:
         words = Faker(loc).get_words_list()

@@ -171,10 +171,42 @@ pub fn plausible(kind: EntityType, text: &str, mixed_case: bool) -> bool {
     }
 }
 
+/// Whether the one-word person `text[start..end]` opens a sentence as an imperative verb:
+/// "Mark the ticket as done", "Bill the client", "Will this work?". A sentence-initial
+/// capitalised word directly followed by a determiner is a command, not someone's name.
+pub fn imperative_verb(text: &str, start: usize, end: usize) -> bool {
+    const DETERMINERS: &[&str] = &[
+        "the", "a", "an", "this", "that", "these", "those", "my", "your", "our", "their", "its",
+        "all", "every", "each", "some", "any",
+    ];
+    let word = &text[start..end];
+    if word.contains(char::is_whitespace) {
+        return false;
+    }
+    let before = text[..start].trim_end_matches([' ', '\t']);
+    let opens = before.is_empty() || before.ends_with(['.', '!', '?', '\n', ':', '"']);
+    let next = text[end..].split_whitespace().next().map(|w| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    });
+    opens && next.is_some_and(|w| DETERMINERS.contains(&w.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use EntityType::*;
+
+    #[test]
+    fn sentence_initial_words_before_a_determiner_are_commands() {
+        let text = "Mark the ticket as done and ping Mark about it.";
+        assert!(imperative_verb(text, 0, 4));
+        assert!(!imperative_verb(text, 33, 37));
+        assert!(imperative_verb("Done. Bill the client today.", 6, 10));
+        assert!(!imperative_verb("Mark Twain wrote it.", 0, 10));
+        assert!(!imperative_verb("Mark called the office.", 0, 4));
+        assert!(!imperative_verb("Ask Mark the way.", 4, 8));
+    }
 
     #[test]
     fn label_names_of_common_exports_map_onto_our_types() {

@@ -24,9 +24,9 @@ use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
-use super::{DetectError, Detector, Span};
+use super::{DetectError, Detector, EntityType, Span};
 use crate::onnx;
-use labels::{decode, parse_label, plausible, snap_to_words, Label, TokenTag};
+use labels::{decode, imperative_verb, parse_label, plausible, snap_to_words, Label, TokenTag};
 
 /// The shipped model (trained by `models/tagger/train/run.sh`).
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../../../models/tagger/model.onnx");
@@ -201,7 +201,10 @@ impl Tagger {
                         }
                     })
                     .filter(|s| {
-                        !s.is_empty() && plausible(s.kind, &text[s.start..s.end], mixed_case)
+                        !s.is_empty()
+                            && plausible(s.kind, &text[s.start..s.end], mixed_case)
+                            && !(s.kind == EntityType::Person
+                                && imperative_verb(text, s.start, s.end))
                     })
                     .collect()
             })
