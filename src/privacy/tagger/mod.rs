@@ -16,8 +16,7 @@ pub mod labels;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use ort::session::{Session, SessionInputValue};
@@ -67,15 +66,14 @@ impl Default for TaggerOptions {
             min_score: 0.5,
             weight: 0.8,
             stride: 32,
-            max_batch_tokens: 2048,
+            max_batch_tokens: 512,
         }
     }
 }
 
 /// A loaded, warmed tagger, shared read-only by all requests.
 pub struct Tagger {
-    sessions: Vec<Mutex<Session>>,
-    next: AtomicUsize,
+    sessions: onnx::SessionPool,
     tokenizer: Tokenizer,
     labels: Vec<Label>,
     token_type_ids: bool,
@@ -120,20 +118,12 @@ impl Tagger {
             .unwrap_or(0);
 
         let env = onnx::environment(opts.onnxruntime.as_deref())?;
-        let sessions = (0..opts.sessions.max(1))
-            .map(|_| {
-                onnx::session_builder(env, opts.threads)?
-                    .commit_from_memory(&model)
-                    .map_err(|e| {
-                        anyhow::anyhow!("{origin}: model.onnx is not a loadable ONNX model: {e}")
-                    })
-            })
-            .collect::<anyhow::Result<Vec<Session>>>()?;
-        let (token_type_ids, logits) = check_signature(&sessions[0], labels.len())
+        let sessions = onnx::SessionPool::new(env, opts.threads, opts.sessions, &model)
+            .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let (token_type_ids, logits) = check_signature(&sessions.get(), labels.len())
             .with_context(|| format!("{origin}: model.onnx does not fit a token classifier"))?;
         let tagger = Tagger {
-            sessions: sessions.into_iter().map(Mutex::new).collect(),
-            next: AtomicUsize::new(0),
+            sessions,
             tokenizer,
             labels,
             token_type_ids,
@@ -238,7 +228,7 @@ impl Tagger {
         if self.token_type_ids {
             inputs.push(("token_type_ids".into(), tensor([rows, len], &types)?.into()));
         }
-        let mut session = self.session();
+        let mut session = self.sessions.get();
         let outputs = session.run(inputs).map_err(|e| format!("inference: {e}"))?;
         let (shape, logits) = outputs[self.logits.as_str()]
             .try_extract_tensor::<f32>()
@@ -275,17 +265,6 @@ impl Tagger {
             }
         }
         Ok(())
-    }
-
-    /// A free session if there is one, else wait for the next in turn.
-    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
-        for s in &self.sessions {
-            if let Ok(guard) = s.try_lock() {
-                return guard;
-            }
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
-        self.sessions[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
