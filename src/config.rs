@@ -134,12 +134,67 @@ impl Default for PrivacyConfig {
     }
 }
 
-/// `[draft]`: the local micro model that writes a reply's first words (part 3).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[draft]`: the local micro model that writes a streamed chat reply's first words while
+/// the cloud model starts (DESIGN §5; the knobs are explained in README → Draft).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DraftConfig {
+    /// Draft openers; unset = on, since the shipped model is always present.
     pub enabled: Option<bool>,
+    /// Directory of a causal LM export (optimum layout); unset = the embedded model.
     pub model: Option<PathBuf>,
+    /// Threads one draft step may use.
+    pub threads: usize,
+    /// Drafts that run side by side.
+    pub sessions: usize,
+    /// Most tokens of the conversation's tail the model reads.
+    pub context_tokens: usize,
+    /// Most tokens one draft writes.
+    pub max_new_tokens: usize,
+    /// Most words in an opener.
+    pub max_words: usize,
+    /// The first this many tokens decide whether to draft at all ...
+    pub start_tokens: usize,
+    /// ... by the geometric mean of their probabilities against this.
+    pub start_threshold: f32,
+    /// Drafting stops before a token less likely than this.
+    pub stop_threshold: f32,
+    /// 0 = greedy; above 0, nucleus sampling at this temperature.
+    pub temperature: f32,
+    pub top_p: f32,
+    /// Seed of the sampler (one prompt always drafts the same opener).
+    pub seed: u64,
+    /// Send the continuation request as soon as the opener is final, alongside the first
+    /// stream, and keep whichever is usable (costs a second upstream request per draft).
+    pub speculative: bool,
+}
+
+impl Default for DraftConfig {
+    fn default() -> Self {
+        DraftConfig {
+            enabled: None,
+            model: None,
+            threads: 1,
+            sessions: 2,
+            context_tokens: 512,
+            max_new_tokens: 24,
+            max_words: 6,
+            start_tokens: 2,
+            start_threshold: 0.1,
+            stop_threshold: 0.1,
+            temperature: 0.0,
+            top_p: 0.9,
+            seed: 0,
+            speculative: false,
+        }
+    }
+}
+
+impl DraftConfig {
+    /// Whether the proxy drafts openers.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
 }
 
 /// A configuration that could not be read; the message names the file or variable.

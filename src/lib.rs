@@ -14,10 +14,11 @@
 //!   place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]), rewriting
 //!   streamed replies ([`proxy::stream_unmask`]), and the loopback stand-in for the cloud of
 //!   `--upstream demo` ([`proxy::demo`]).
+//! - [`draft`]: the micro draft model that writes a streamed reply's first words locally.
 //! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
 //! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
 //! - [`onnx`]: the ONNX Runtime library and session options shared by the models.
-//! - [`mask_cli`]: `veilgate mask`, the detectors on stdin.
+//! - [`mask_cli`]: `veilgate mask`, the detectors on stdin; [`draft_cli`]: `veilgate draft`.
 //!
 //! Arrows point one way: `proxy` uses `api`, `privacy` and `audit`; `privacy` and `api`
 //! know nothing of HTTP.
@@ -25,6 +26,8 @@
 pub mod api;
 pub mod audit;
 pub mod config;
+pub mod draft;
+pub mod draft_cli;
 pub mod mask_cli;
 pub mod metrics;
 pub mod onnx;

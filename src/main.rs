@@ -1,4 +1,4 @@
-//! The `veilgate` command: `serve`, `mask`, `health`, `audit verify|show`.
+//! The `veilgate` command: `serve`, `mask`, `draft`, `health`, `audit verify|show`.
 
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
@@ -55,6 +55,14 @@ enum Command {
         /// Extra CA (PEM) to trust for an https URL, e.g. certs/dev/ca.pem.
         #[arg(long)]
         ca: Option<PathBuf>,
+    },
+    /// Draft the opening words of a reply to the prompt on stdin, with timings, as JSON.
+    Draft {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Read one {"id","prompt"} object per line; write one result per line.
+        #[arg(long)]
+        jsonl: bool,
     },
     /// Check or print an audit log.
     Audit {
@@ -125,6 +133,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => default_health_url(&cfg.server)?,
             };
             health(&url, ca)
+        }
+        Command::Draft { config, jsonl } => {
+            let cfg = Config::load(config.as_deref())?;
+            let opts = veilgate::draft::DraftOptions::from_config(
+                &cfg.draft,
+                cfg.privacy.onnxruntime.as_deref(),
+            );
+            let model = veilgate::draft::DraftModel::load(&opts)?;
+            let stdin = std::io::stdin();
+            let mut input = BufReader::new(stdin.lock());
+            let stdout = std::io::stdout();
+            let mut output = std::io::BufWriter::new(stdout.lock());
+            veilgate::draft_cli::run(&model, jsonl, &mut input, &mut output)?;
+            output.flush()?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
             action: AuditAction::Verify { file },

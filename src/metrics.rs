@@ -16,6 +16,16 @@ const MASK_BUCKETS: [f64; 10] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 ];
 const UPSTREAM_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const DRAFT_BUCKETS: [f64; 10] = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0];
+/// What became of a draft (see `proxy::splice::DraftReport::outcome`).
+const DRAFT_OUTCOMES: [&str; 6] = [
+    "matched",
+    "repaired",
+    "abandoned",
+    "unconfident",
+    "failed",
+    "cloud_error",
+];
 
 /// A fixed-bucket histogram of seconds.
 struct Histogram {
@@ -66,6 +76,8 @@ pub struct Metrics {
     entities: Vec<AtomicU64>,
     mask: Histogram,
     upstream_first_byte: Histogram,
+    draft_first_word: Histogram,
+    draft_outcomes: Vec<AtomicU64>,
     active_streams: AtomicI64,
 }
 
@@ -76,6 +88,8 @@ impl Default for Metrics {
             entities: EntityType::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
             mask: Histogram::new(&MASK_BUCKETS),
             upstream_first_byte: Histogram::new(&UPSTREAM_BUCKETS),
+            draft_first_word: Histogram::new(&DRAFT_BUCKETS),
+            draft_outcomes: DRAFT_OUTCOMES.iter().map(|_| AtomicU64::new(0)).collect(),
             active_streams: AtomicI64::new(0),
         }
     }
@@ -89,6 +103,8 @@ pub struct RequestSample<'a> {
     /// None when the request never reached the mask phase.
     pub mask_ms: Option<f64>,
     pub upstream_first_byte_ms: Option<f64>,
+    /// The draft's outcome and its first word's time to the client, when one ran.
+    pub draft: Option<(&'static str, Option<f64>)>,
 }
 
 impl Metrics {
@@ -112,6 +128,14 @@ impl Metrics {
         }
         if let Some(ms) = s.upstream_first_byte_ms {
             self.upstream_first_byte.observe(ms / 1e3);
+        }
+        if let Some((outcome, first_word_ms)) = s.draft {
+            if let Some(i) = DRAFT_OUTCOMES.iter().position(|o| *o == outcome) {
+                self.draft_outcomes[i].fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(ms) = first_word_ms {
+                self.draft_first_word.observe(ms / 1e3);
+            }
         }
     }
 
@@ -159,6 +183,22 @@ impl Metrics {
             "veilgate_upstream_first_byte_seconds",
             "From request received to the upstream's response headers.",
         );
+        self.draft_first_word.render(
+            &mut out,
+            "veilgate_draft_first_token_seconds",
+            "From request received to the draft's first word sent to the client.",
+        );
+        out.push_str(
+            "# HELP veilgate_draft_openers_total Drafted openers by outcome (matched: the cloud \
+             repeated it; repaired: a continuation was sent).\n# TYPE veilgate_draft_openers_total counter\n",
+        );
+        for (outcome, n) in DRAFT_OUTCOMES.iter().zip(&self.draft_outcomes) {
+            let _ = writeln!(
+                out,
+                "veilgate_draft_openers_total{{outcome=\"{outcome}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         out.push_str("# HELP veilgate_active_streams Streamed replies in flight.\n# TYPE veilgate_active_streams gauge\n");
         let _ = writeln!(
             out,
@@ -184,6 +224,7 @@ mod tests {
                 entities: &entities,
                 mask_ms: Some(0.3),
                 upstream_first_byte_ms: Some(40.0),
+                draft: (status == 200).then_some(("matched", Some(12.0))),
             });
         }
         m.stream_delta(1);
@@ -201,5 +242,8 @@ mod tests {
         assert!(text.contains("veilgate_mask_seconds_bucket{le=\"0.00025\"} 0"));
         assert!(text.contains("veilgate_upstream_first_byte_seconds_count 3"));
         assert!(text.contains("veilgate_active_streams 1"));
+        assert!(text.contains("veilgate_draft_openers_total{outcome=\"matched\"} 2"));
+        assert!(text.contains("veilgate_draft_openers_total{outcome=\"repaired\"} 0"));
+        assert!(text.contains("veilgate_draft_first_token_seconds_bucket{le=\"0.02\"} 2"));
     }
 }

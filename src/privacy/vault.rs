@@ -90,7 +90,7 @@ pub fn find_placeholders(text: &str, from: usize) -> Vec<Occurrence> {
 }
 
 /// One value the request carried, and the placeholder that stands for it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub kind: EntityType,
     pub n: u32,
@@ -100,8 +100,9 @@ pub struct Entry {
     pub value: String,
 }
 
-/// Placeholder ↔ value table of one request. Values are zeroed when it is dropped.
-#[derive(Debug, Default)]
+/// Placeholder ↔ value table of one request. Values are zeroed when it is dropped (each
+/// clone's too).
+#[derive(Debug, Default, Clone)]
 pub struct Vault {
     entries: Vec<Entry>,
     by_value: HashMap<(EntityType, String), usize>,

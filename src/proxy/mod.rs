@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod mask;
 pub mod pipeline;
+pub mod splice;
 pub mod stream_unmask;
 pub mod tls;
 pub mod upstream;
@@ -37,6 +38,7 @@ use tracing::{debug, info, warn};
 use crate::api::Route;
 use crate::audit::AuditLog;
 use crate::config::Config;
+use crate::draft::{DraftModel, DraftOptions, Drafter};
 use crate::metrics::Metrics;
 use crate::privacy::Masker;
 use auth::AccessToken;
@@ -56,6 +58,8 @@ pub struct State {
     pub tls: Option<TlsAcceptor>,
     /// The local access token (`server.access_token_env`/`_file`); `None` = open.
     pub access_token: Option<AccessToken>,
+    /// The draft model, when `draft` is enabled.
+    pub draft: Option<Arc<dyn Drafter>>,
     ids: RequestIds,
 }
 
@@ -75,6 +79,15 @@ impl State {
         // The client authenticated to veilgate with the local token: that credential is
         // veilgate's, never the cloud's.
         upstream.forward_client_credentials = access_token.is_none();
+        splice::align::Prefill::parse(config.upstream.prefill.as_deref())
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let draft = if config.draft.is_enabled() {
+            let opts =
+                DraftOptions::from_config(&config.draft, config.privacy.onnxruntime.as_deref());
+            Some(Arc::new(DraftModel::load(&opts)?) as Arc<dyn Drafter>)
+        } else {
+            None
+        };
         let audit = AuditLog::open(&config.audit)?;
         Ok(State {
             config,
@@ -84,6 +97,7 @@ impl State {
             metrics: Metrics::default(),
             tls,
             access_token,
+            draft,
             ids: RequestIds::new(),
         })
     }

@@ -5,7 +5,8 @@
 //! 3. [`mask`]: every outgoing text through the detectors, on the blocking pool → the
 //!    masked body and the request's vault. A detector failure ends the request here with
 //!    503: nothing is forwarded (fail closed).
-//! 4. (draft: the local opener for streamed chats; part 3 plugs in here.)
+//! 4. [`splice`]: for a streamed chat, the local draft model writes the reply's first words
+//!    while the masked body is on its way, and the cloud's answer continues them.
 //! 5. [`forward`]: the masked body to the upstream → its response headers.
 //! 6. [`respond`]: unmask the reply, whole ([`respond_whole`]) or streamed
 //!    ([`respond_stream`], a task that rewrites SSE events as they arrive).
@@ -28,6 +29,7 @@ use tracing::{info, warn};
 use super::body::ProxyBody;
 use super::error::ProxyError;
 use super::mask::mask_body;
+use super::splice::{self, DraftReport};
 use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
 use super::upstream::copy_end_to_end;
 use super::State;
@@ -52,6 +54,8 @@ pub struct Ctx {
     pub upstream_first_byte_ms: Option<f64>,
     pub status: u16,
     pub error: Option<String>,
+    /// What the draft did (gated-in requests only).
+    pub draft: Option<DraftReport>,
 }
 
 impl Ctx {
@@ -71,10 +75,11 @@ impl Ctx {
             upstream_first_byte_ms: None,
             status: 0,
             error: None,
+            draft: None,
         }
     }
 
-    fn elapsed_ms(&self) -> f64 {
+    pub(super) fn elapsed_ms(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * 1e3
     }
 }
@@ -93,7 +98,14 @@ pub async fn run(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Res
             .get("stream")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let draft = state
+            .draft
+            .clone()
+            .and_then(|model| Some((model, splice::gate(ctx.route, &value)?)));
         let masked = mask(&state, &mut ctx, value).await?;
+        if let Some((model, turns)) = draft {
+            return splice::respond(&state, model, &mut ctx, &parts, turns, masked).await;
+        }
         let upstream = forward(&state, &mut ctx, &parts, masked).await?;
         respond(&state, &mut ctx, upstream).await
     }
@@ -241,13 +253,13 @@ async fn forward(
 }
 
 /// What [`respond`] produced: a complete reply, or one whose body is still streaming.
-enum Responded {
+pub(super) enum Responded {
     Whole(Response<ProxyBody>),
     Streaming(Response<ProxyBody>),
 }
 
 /// Phase 6: unmask the upstream's reply for the client.
-async fn respond(
+pub(super) async fn respond(
     state: &Arc<State>,
     ctx: &mut Ctx,
     upstream: Response<Incoming>,
@@ -406,6 +418,7 @@ pub(super) fn audit(state: &State, ctx: &Ctx) {
         entities: &ctx.entities,
         mask_ms: ctx.masked_request.is_some().then_some(ctx.mask_ms),
         upstream_first_byte_ms: ctx.upstream_first_byte_ms,
+        draft: ctx.draft.as_ref().map(|d| (d.outcome, d.first_word_ms)),
     });
     info!(
         request_id = %ctx.id,
@@ -436,10 +449,11 @@ pub(super) fn audit(state: &State, ctx: &Ctx) {
     record.placeholders = placeholders;
     record.timings = Timings {
         mask_ms: ctx.mask_ms,
-        draft_first_token_ms: None,
+        draft_first_token_ms: ctx.draft.as_ref().and_then(|d| d.first_word_ms),
         upstream_first_byte_ms: ctx.upstream_first_byte_ms,
         total_ms,
     };
+    record.draft = ctx.draft.as_ref().map(DraftReport::to_json);
     record.error = ctx.error.clone();
     if let Err(e) = log.append(record) {
         warn!(request_id = %ctx.id, "audit record not written: {e}");

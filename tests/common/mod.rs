@@ -71,6 +71,13 @@ pub enum Reply {
         content_type: &'static str,
         chunks: Vec<Bytes>,
     },
+    /// `text/event-stream` like a cloud model thinking: the headers after `headers`, the
+    /// first chunk `first` after that, the rest back to back.
+    SseAfter {
+        headers: Duration,
+        first: Duration,
+        chunks: Vec<String>,
+    },
     /// Never answers.
     Stall,
 }
@@ -236,6 +243,22 @@ async fn answer(
             });
             (200, vec![("content-type", content_type.to_string())])
         }
+        Reply::SseAfter {
+            headers,
+            first,
+            chunks,
+        } => {
+            tokio::time::sleep(headers).await;
+            tokio::spawn(async move {
+                tokio::time::sleep(first).await;
+                for c in chunks {
+                    if tx.send(Ok(Bytes::from(c))).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            (200, sse)
+        }
         Reply::Stall => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             (200, sse)
@@ -287,6 +310,26 @@ impl Proxy {
         tweak: impl FnOnce(&mut Config),
         masker: Option<veilgate::privacy::Masker>,
     ) -> Proxy {
+        Proxy::start_full(upstream, tweak, masker, None).await
+    }
+
+    /// Like [`Proxy::start`], drafting openers with `drafter` instead of the model.
+    pub async fn start_drafting(
+        upstream: &FakeUpstream,
+        tweak: impl FnOnce(&mut Config),
+        drafter: Arc<dyn veilgate::draft::Drafter>,
+    ) -> Proxy {
+        Proxy::start_full(upstream, tweak, None, Some(drafter)).await
+    }
+
+    /// Starts veilgate; the draft is off unless `tweak` turns it on or `drafter` is given,
+    /// so that tests of other things see plain proxying.
+    pub async fn start_full(
+        upstream: &FakeUpstream,
+        tweak: impl FnOnce(&mut Config),
+        masker: Option<veilgate::privacy::Masker>,
+        drafter: Option<Arc<dyn veilgate::draft::Drafter>>,
+    ) -> Proxy {
         let dir = tempfile::tempdir().unwrap();
         let audit_path = dir.path().join("audit.jsonl");
         let mut cfg = Config::default();
@@ -295,12 +338,17 @@ impl Proxy {
         cfg.upstream.base_url = upstream.base_url();
         cfg.upstream.anthropic_base_url = upstream.base_url();
         cfg.audit.path = Some(audit_path.clone());
+        cfg.draft.enabled = Some(false);
         tweak(&mut cfg);
         let state = match masker {
             Some(m) => veilgate::proxy::State::with_masker(cfg, m),
             None => veilgate::proxy::State::new(cfg),
         };
-        let server = veilgate::proxy::Server::bind_state(state.expect("proxy starts"))
+        let mut state = state.expect("proxy starts");
+        if drafter.is_some() {
+            state.draft = drafter;
+        }
+        let server = veilgate::proxy::Server::bind_state(state)
             .await
             .expect("proxy binds");
         let addr = server.local_addr();

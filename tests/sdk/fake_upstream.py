@@ -174,6 +174,8 @@ class FakeUpstream:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-upstream", daemon=True)
         self.model = "gpt-fake-1"
+        # Seconds a stream waits before its first event, like a cloud model thinking.
+        self.first_event_delay = 0.0
 
     # lifecycle
     def start(self) -> "FakeUpstream":
@@ -320,6 +322,7 @@ def _make_handler(fake: FakeUpstream):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             self.wfile.flush()
+            time.sleep(fake.first_event_delay)
             for name, data in events:
                 payload = data if isinstance(data, str) else json.dumps(data)
                 raw = (f"event: {name}\n" if name else "") + f"data: {payload}\n\n"
