@@ -329,9 +329,10 @@ impl DraftModel {
                 break (Stop::Tokens, false);
             }
         };
-        let confident = generated.len() >= opts.start_tokens
-            && (start_log_prob / opts.start_tokens as f32).exp() >= opts.start_threshold;
-        if stop != Stop::Unconfident && stop != Stop::Cancelled && last_word_whole && confident {
+        // Past the first `start_tokens` tokens without stopping as unconfident means the
+        // start check passed; a reply that ended before them never drafts.
+        let started = generated.len() >= opts.start_tokens;
+        if stop != Stop::Unconfident && stop != Stop::Cancelled && last_word_whole && started {
             let end = visible_final(&text, opts.max_words).max(shown);
             if end > shown && sink(&text[shown..end]) {
                 first_word_ms.get_or_insert_with(ms);

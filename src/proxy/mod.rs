@@ -60,6 +60,8 @@ pub struct State {
     pub access_token: Option<AccessToken>,
     /// The draft model, when `draft` is enabled.
     pub draft: Option<Arc<dyn Drafter>>,
+    /// How continuation requests carry the opener (`upstream.prefill`, parsed once).
+    pub prefill: splice::align::Prefill,
     ids: RequestIds,
 }
 
@@ -79,7 +81,7 @@ impl State {
         // The client authenticated to veilgate with the local token: that credential is
         // veilgate's, never the cloud's.
         upstream.forward_client_credentials = access_token.is_none();
-        splice::align::Prefill::parse(config.upstream.prefill.as_deref())
+        let prefill = splice::align::Prefill::parse(config.upstream.prefill.as_deref())
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         let draft = if config.draft.is_enabled() {
             let opts =
@@ -98,6 +100,7 @@ impl State {
             tls,
             access_token,
             draft,
+            prefill,
             ids: RequestIds::new(),
         })
     }

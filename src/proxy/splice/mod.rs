@@ -125,8 +125,7 @@ pub(super) async fn respond(
     turns: Vec<Turn>,
     body: Bytes,
 ) -> Result<Responded, ProxyError> {
-    let prefill =
-        Prefill::parse(state.config.upstream.prefill.as_deref()).map_err(ProxyError::internal)?;
+    let prefill = state.prefill;
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri = state.upstream.url_for(ctx.route, path)?;
     let headers = parts.headers.clone();
