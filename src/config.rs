@@ -111,7 +111,8 @@ pub struct PrivacyConfig {
     pub onnxruntime: Option<PathBuf>,
     /// Threads one tagger inference may use.
     pub tagger_threads: usize,
-    /// Tagger sessions run side by side (concurrent requests do not queue behind one).
+    /// Tagger sessions, each on a thread of its own; a call batches whatever windows are
+    /// queued, from any request.
     pub tagger_sessions: usize,
     /// Names and places found with a lower mean probability are not masked.
     pub tagger_min_score: f32,
@@ -126,7 +127,7 @@ impl Default for PrivacyConfig {
             tagger: true,
             tagger_model: None,
             onnxruntime: None,
-            tagger_threads: 2,
+            tagger_threads: 1,
             tagger_sessions: 2,
             tagger_min_score: 0.5,
             tagger_weight: 0.8,
@@ -145,7 +146,7 @@ pub struct DraftConfig {
     pub model: Option<PathBuf>,
     /// Threads one draft step may use.
     pub threads: usize,
-    /// Drafts that run side by side.
+    /// Drafts that run side by side; a request that finds them all busy is not drafted.
     pub sessions: usize,
     /// Most tokens of the conversation's tail the model reads.
     pub context_tokens: usize,
@@ -175,7 +176,7 @@ impl Default for DraftConfig {
             enabled: None,
             model: None,
             threads: 1,
-            sessions: 2,
+            sessions: 1,
             context_tokens: 512,
             max_new_tokens: 24,
             max_words: 6,

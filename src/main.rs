@@ -170,9 +170,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Threads of the async runtime's blocking pool.
+const BLOCKING_THREADS: usize = 32;
+
 fn serve(mut cfg: Config, demo: bool) -> anyhow::Result<()> {
+    // The blocking pool runs the mask phase (a request waits there for its tagger batch) and
+    // drafts. Unbounded, 500 concurrent streams grew it to 450 threads and 130 MB of stacks
+    // and allocator arenas; bounded, requests queue for a thread instead, and a tagger call
+    // still batches the windows of up to this many requests.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -81,32 +81,71 @@ pub struct SessionPool {
 }
 
 impl SessionPool {
-    /// `n` sessions (at least one) of `model`, built by [`session_builder`].
+    /// `n` sessions (at least one) of `model`, built by [`sessions`].
     pub fn new(env: &Environment, threads: usize, n: usize, model: &[u8]) -> anyhow::Result<Self> {
-        let sessions = (0..n.max(1))
-            .map(|_| {
-                let session = session_builder(env, threads)?
-                    .commit_from_memory(model)
-                    .map_err(|e| anyhow::anyhow!("model.onnx is not a loadable ONNX model: {e}"))?;
-                Ok(Mutex::new(session))
-            })
-            .collect::<anyhow::Result<_>>()?;
         Ok(SessionPool {
-            sessions,
+            sessions: sessions(env, threads, n, model)?
+                .into_iter()
+                .map(Mutex::new)
+                .collect(),
             next: AtomicUsize::new(0),
         })
     }
 
     /// A free session if there is one, else the next in turn once it is free.
     pub fn get(&self) -> MutexGuard<'_, Session> {
-        for s in &self.sessions {
-            if let Ok(guard) = s.try_lock() {
-                return guard;
-            }
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
-        self.sessions[i].lock().unwrap_or_else(|e| e.into_inner())
+        self.try_get().unwrap_or_else(|| {
+            let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
+            self.sessions[i].lock().unwrap_or_else(|e| e.into_inner())
+        })
     }
+
+    /// A free session, or None when every one is busy.
+    pub fn try_get(&self) -> Option<MutexGuard<'_, Session>> {
+        self.sessions.iter().find_map(|s| match s.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        })
+    }
+}
+
+/// `n` sessions (at least one) of `model`, built by [`session_builder`].
+pub fn sessions(
+    env: &Environment,
+    threads: usize,
+    n: usize,
+    model: &[u8],
+) -> anyhow::Result<Vec<Session>> {
+    (0..n.max(1))
+        .map(|_| {
+            session_builder(env, threads)?
+                .commit_from_memory(model)
+                .map_err(|e| anyhow::anyhow!("model.onnx is not a loadable ONNX model: {e}"))
+        })
+        .collect()
+}
+
+/// Gives the memory pages of a model embedded in the binary back to the kernel once its
+/// sessions are built: the sessions hold their own copy of the weights, and the bytes are
+/// read again only if another session is built. The bytes stay valid: they are a read-only
+/// mapping of the executable, so a later read faults them back in from the file.
+pub fn release_pages(embedded: &'static [u8]) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `sysconf` has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as usize;
+        let start = (embedded.as_ptr() as usize).next_multiple_of(page);
+        let end = (embedded.as_ptr() as usize + embedded.len()) / page * page;
+        if end > start {
+            // SAFETY: the range lies inside a `'static` byte slice of the executable's
+            // read-only data, a private file mapping that is never written, so dropping its
+            // pages loses nothing: the next read faults them back in from the file.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = embedded;
 }
 
 /// The library file to load.

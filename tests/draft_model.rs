@@ -119,3 +119,37 @@ fn a_model_without_a_key_value_cache_is_refused_clearly() {
     let err = format!("{:#}", DraftModel::load(&opts).err().expect("refused"));
     assert!(err.contains("cannot read tokenizer.json"), "{err}");
 }
+
+#[test]
+fn a_draft_that_finds_every_session_busy_steps_aside_at_once() {
+    let m = model(|o| {
+        o.sessions = 1;
+        o.start_threshold = 0.0;
+        o.stop_threshold = 0.0;
+    });
+    let (holding, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let m = &m;
+    std::thread::scope(|s| {
+        let first = s.spawn(move || {
+            // The sink runs while the draft holds its session: keep it there.
+            m.draft(&[Turn::new("user", "Tell me about the sea.")], &mut |_| {
+                let _ = holding.send(());
+                let _ = released.recv();
+                true
+            })
+            .unwrap()
+        });
+        held.recv().expect("the first draft wrote a word");
+        let started = std::time::Instant::now();
+        let (d, words) = ask(m, "What is the capital of France?");
+        let waited = started.elapsed();
+        drop(release);
+        assert_eq!(d.stop, Stop::Busy);
+        assert!(!d.drafted && words.is_empty() && d.tokens == 0);
+        assert!(waited.as_millis() < 50, "stepped aside after {waited:?}");
+        assert!(first.join().unwrap().drafted, "the first draft went on");
+    });
+    let (d, _) = ask(m, "What is the capital of France?");
+    assert!(d.drafted, "with the session free again, drafting resumes");
+}

@@ -369,6 +369,47 @@ async fn a_speculative_continuation_is_dropped_when_the_cloud_matches() {
     assert_eq!(record["draft"]["speculative"], true);
 }
 
+/// A drafter whose sessions are all taken (see `draft_model.rs` for the real one's).
+struct Busy;
+
+impl Drafter for Busy {
+    fn draft(&self, _: &[Turn], _: &mut dyn FnMut(&str) -> bool) -> Result<Draft, String> {
+        Ok(Draft::nothing(Stop::Busy, 0.0))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_draft_leaves_the_reply_to_the_cloud_and_says_so() {
+    let upstream = FakeUpstream::start(|_| slow_cloud("Plan for [EMAIL_1] ready.")).await;
+    let proxy = Proxy::start_drafting(&upstream, |_| {}, Arc::new(Busy)).await;
+    let got = stream(&proxy, &chat_request()).await;
+    assert_eq!(got.text(), format!("Plan for {EMAIL} ready."));
+    assert!(
+        got.chunks().iter().all(|c| c["id"] == "c"),
+        "the cloud's own chunks"
+    );
+    assert_eq!(upstream.requests().len(), 1);
+    // The stream's task counts it just after the client has the last bytes.
+    let line = "veilgate_draft_openers_total{outcome=\"busy\"} 1";
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        let req = Request::get(proxy.url("/metrics"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        metrics = send(req).await.text();
+        if metrics.contains(line) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(metrics.contains(line), "{metrics}");
+    let dir = proxy.stop().await;
+    assert_eq!(
+        audit_records(&dir).pop().unwrap()["draft"]["outcome"],
+        "busy"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cloud_faster_than_the_draft_is_proxied_as_is() {
     let upstream = FakeUpstream::start(|_| Reply::sse(chat_sse("Quick answer.", 4))).await;

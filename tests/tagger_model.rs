@@ -84,3 +84,48 @@ fn washington_is_a_person_or_a_place_by_context() {
         vec![("Washington".to_string(), "LOCATION".to_string())]
     );
 }
+
+#[test]
+fn concurrent_requests_share_model_calls_and_find_what_they_would_alone() {
+    let tagger = Tagger::load(&TaggerOptions::default()).unwrap();
+    let texts: Vec<String> = examples()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect();
+    let alone: Vec<_> = texts.iter().map(|t| found(&tagger, t)).collect();
+    let before = tagger.calls();
+    let rounds = 3;
+    for _ in 0..rounds {
+        let start = std::sync::Barrier::new(texts.len());
+        let together: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = texts
+                .iter()
+                .map(|t| {
+                    let (tagger, start) = (&tagger, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        found(tagger, t)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            together, alone,
+            "batched with others, a text gets the same entities"
+        );
+    }
+    let after = tagger.calls();
+    let windows = after.windows - before.windows;
+    let calls = after.calls - before.calls;
+    assert_eq!(
+        windows,
+        (rounds * texts.len()) as u64,
+        "one window per sentence"
+    );
+    assert!(
+        calls < windows,
+        "{windows} windows from {} threads at once took {calls} model calls",
+        texts.len()
+    );
+}

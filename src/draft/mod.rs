@@ -107,7 +107,8 @@ impl Default for DraftOptions {
 pub struct Draft {
     #[serde(skip)]
     pub text: String,
-    /// Whether an opener was written (false when the first tokens were unconfident).
+    /// Whether an opener was written (false when the first tokens were unconfident, or the
+    /// draft stepped aside).
     pub drafted: bool,
     pub stop: Stop,
     pub prompt_tokens: usize,
@@ -118,6 +119,23 @@ pub struct Draft {
     /// From the call to the first word handed out.
     pub first_word_ms: Option<f64>,
     pub total_ms: f64,
+}
+
+impl Draft {
+    /// A draft that wrote nothing and generated no token, for `stop`.
+    pub fn nothing(stop: Stop, total_ms: f64) -> Draft {
+        Draft {
+            text: String::new(),
+            drafted: false,
+            stop,
+            prompt_tokens: 0,
+            tokens: 0,
+            words: 0,
+            first_token_ms: 0.0,
+            first_word_ms: None,
+            total_ms,
+        }
+    }
 }
 
 /// Writes openers: the seam between the splice and the model (tests script it).
@@ -249,12 +267,17 @@ impl DraftModel {
                 &mut |_| true,
             )
             .map_err(|e| anyhow::anyhow!("{origin}: the model failed its first run: {e}"))?;
+        if let Cow::Borrowed(embedded) = files.model {
+            onnx::release_pages(embedded);
+        }
         Ok(model)
     }
 
     /// Drafts the opening of the assistant's reply to `turns`, handing each whole word (with
     /// the whitespace before it) to `sink` as soon as it exists; `sink` returns false to
-    /// cancel. Blocking: run it on the blocking pool.
+    /// cancel. Blocking: run it on the blocking pool. When every session is busy the draft
+    /// steps aside at once ([`Stop::Busy`]): under load the cloud's own first words are
+    /// sooner than a draft that waits its turn, and drafting would slow the masking.
     pub fn draft(
         &self,
         turns: &[Turn],
@@ -262,12 +285,14 @@ impl DraftModel {
     ) -> Result<Draft, String> {
         let started = Instant::now();
         let ms = || started.elapsed().as_secs_f64() * 1e3;
+        let Some(mut session) = self.sessions.try_get() else {
+            return Ok(Draft::nothing(Stop::Busy, ms()));
+        };
         let prompt = self.prompt(turns)?;
         let salt = prompt.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &t| {
             (h ^ t as u64).wrapping_mul(0x100_0000_01b3)
         });
         let mut sampler = Sampler::new(self.opts.sampling, salt);
-        let mut session = self.sessions.get();
         let mut cache = Cache::empty(self.layers.len(), self.kv_heads, self.head_dim)?;
         let mut input: Vec<i64> = prompt.iter().map(|&t| t as i64).collect();
         let mut generated: Vec<u32> = Vec::new();

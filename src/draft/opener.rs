@@ -27,6 +27,8 @@ pub enum Stop {
     Unconfident,
     /// Whoever wanted the opener stopped listening.
     Cancelled,
+    /// Every draft session was busy: the draft stepped aside without running.
+    Busy,
 }
 
 /// Abbreviations whose full stop does not end a sentence.

@@ -7,11 +7,12 @@
 //! embedded in the binary; `privacy.tagger_model` points at a directory with the same three
 //! files to use another.
 //!
-//! All texts of a request go through in one batch. Texts longer than the model's window are
-//! cut into overlapping windows by the tokenizer; each token keeps the prediction of the
-//! window where it sits farthest from an edge. Spans come back as byte ranges snapped to
-//! whole words.
+//! Texts longer than the model's window are cut into overlapping windows by the tokenizer;
+//! each token keeps the prediction of the window where it sits farthest from an edge. The
+//! windows of concurrent requests share model calls ([`batch`]). Spans come back as byte
+//! ranges snapped to whole words.
 
+pub mod batch;
 pub mod labels;
 
 use std::borrow::Cow;
@@ -19,12 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ort::session::{Session, SessionInputValue};
-use ort::value::TensorRef;
+use ort::session::Session;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 use super::{DetectError, Detector, EntityType, Span};
 use crate::onnx;
+use batch::{Batcher, Runner};
 use labels::{decode, imperative_verb, parse_label, plausible, snap_to_words, Label, TokenTag};
 
 /// The shipped model (trained by `models/tagger/train/run.sh`).
@@ -41,7 +42,7 @@ pub struct TaggerOptions {
     pub onnxruntime: Option<PathBuf>,
     /// Threads one inference may use.
     pub threads: usize,
-    /// Sessions run side by side, so concurrent requests do not queue behind one another.
+    /// Sessions, each on a thread of its own that batches queued windows across requests.
     pub sessions: usize,
     /// Entities whose mean token probability is below this are dropped.
     pub min_score: f32,
@@ -61,7 +62,7 @@ impl Default for TaggerOptions {
         TaggerOptions {
             model_dir: None,
             onnxruntime: None,
-            threads: 2,
+            threads: 1,
             sessions: 2,
             min_score: 0.5,
             weight: 0.8,
@@ -73,15 +74,11 @@ impl Default for TaggerOptions {
 
 /// A loaded, warmed tagger, shared read-only by all requests.
 pub struct Tagger {
-    sessions: onnx::SessionPool,
+    batcher: Batcher,
     tokenizer: Tokenizer,
     labels: Vec<Label>,
-    token_type_ids: bool,
-    logits: String,
-    pad_id: u32,
     min_score: f32,
     weight: f32,
-    max_batch_tokens: usize,
     source: Arc<str>,
 }
 
@@ -118,30 +115,40 @@ impl Tagger {
             .unwrap_or(0);
 
         let env = onnx::environment(opts.onnxruntime.as_deref())?;
-        let sessions = onnx::SessionPool::new(env, opts.threads, opts.sessions, &model)
+        let mut sessions = onnx::sessions(env, opts.threads, opts.sessions, &model)
             .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
-        let (token_type_ids, logits) = check_signature(&sessions.get(), labels.len())
+        let (token_type_ids, logits) = check_signature(&sessions[0], labels.len())
             .with_context(|| format!("{origin}: model.onnx does not fit a token classifier"))?;
-        let tagger = Tagger {
-            sessions,
-            tokenizer,
-            labels,
+        let runner = Runner {
+            pad_id,
             token_type_ids,
             logits,
-            pad_id,
+            classes: labels.len(),
+        };
+        let warm = tokenizer
+            .encode("Warm-up: Ada Lovelace met Charles Babbage in London.", true)
+            .map_err(|e| anyhow::anyhow!("{origin}: tokenizer.json: {e}"))?;
+        for session in &mut sessions {
+            runner
+                .run(session, &[warm.get_ids()])
+                .map_err(|e| anyhow::anyhow!("{origin}: the model failed its first run: {e}"))?;
+        }
+        if let Cow::Borrowed(embedded) = model {
+            onnx::release_pages(embedded);
+        }
+        Ok(Tagger {
+            batcher: Batcher::start(sessions, runner, opts.max_batch_tokens),
+            tokenizer,
+            labels,
             min_score: opts.min_score,
             weight: opts.weight,
-            max_batch_tokens: opts.max_batch_tokens,
             source: Arc::from("tagger"),
-        };
-        let mut warm = vec![Vec::new()];
-        tagger
-            .detect(
-                &["Warm-up: Ada Lovelace met Charles Babbage in London."],
-                &mut warm,
-            )
-            .with_context(|| format!("{origin}: the model failed its first run"))?;
-        Ok(tagger)
+        })
+    }
+
+    /// Model calls so far and the windows they ran.
+    pub fn calls(&self) -> batch::Calls {
+        self.batcher.calls()
     }
 
     /// Runs the model over `texts`; returns one list of entities per text.
@@ -163,10 +170,30 @@ impl Tagger {
                     .map(|encoding| Window { text: i, encoding }),
             );
         }
+        let ids = windows
+            .iter()
+            .map(|w| w.encoding.get_ids().to_vec())
+            .collect();
+        let tagged = self.batcher.run(ids)?;
         // Per text: each token's tag and how central it sat in its window.
         let mut tags: Vec<Vec<(TokenTag, usize)>> = vec![Vec::new(); texts.len()];
-        for batch in batches(&mut windows, self.max_batch_tokens) {
-            self.infer(batch, &mut tags)?;
+        for (w, labels) in windows.iter().zip(tagged) {
+            let n = labels.len();
+            let special = w.encoding.get_special_tokens_mask();
+            for (j, (&(start, end), (best, prob))) in
+                w.encoding.get_offsets().iter().zip(labels).enumerate()
+            {
+                if special[j] == 1 || start >= end {
+                    continue;
+                }
+                let tag = TokenTag {
+                    start,
+                    end,
+                    label: self.labels[best],
+                    prob,
+                };
+                tags[w.text].push((tag, j.min(n - 1 - j)));
+            }
         }
         Ok(tags
             .into_iter()
@@ -200,72 +227,6 @@ impl Tagger {
             })
             .collect())
     }
-
-    /// One model call over a batch of windows, padded to the longest.
-    fn infer(&self, batch: &[Window], tags: &mut [Vec<(TokenTag, usize)>]) -> Result<(), String> {
-        let len = batch
-            .iter()
-            .map(|w| w.encoding.get_ids().len())
-            .max()
-            .unwrap_or(0);
-        let rows = batch.len();
-        let mut ids = vec![self.pad_id as i64; rows * len];
-        let mut mask = vec![0i64; rows * len];
-        for (r, w) in batch.iter().enumerate() {
-            for (j, &id) in w.encoding.get_ids().iter().enumerate() {
-                ids[r * len + j] = id as i64;
-                mask[r * len + j] = 1;
-            }
-        }
-        let types = vec![0i64; if self.token_type_ids { rows * len } else { 0 }];
-        fn tensor(shape: [usize; 2], data: &[i64]) -> Result<TensorRef<'_, i64>, String> {
-            TensorRef::from_array_view((shape, data)).map_err(|e| format!("input tensor: {e}"))
-        }
-        let mut inputs: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = vec![
-            ("input_ids".into(), tensor([rows, len], &ids)?.into()),
-            ("attention_mask".into(), tensor([rows, len], &mask)?.into()),
-        ];
-        if self.token_type_ids {
-            inputs.push(("token_type_ids".into(), tensor([rows, len], &types)?.into()));
-        }
-        let mut session = self.sessions.get();
-        let outputs = session.run(inputs).map_err(|e| format!("inference: {e}"))?;
-        let (shape, logits) = outputs[self.logits.as_str()]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| format!("logits: {e}"))?;
-        let classes = self.labels.len();
-        if shape.len() != 3
-            || shape[0] as usize != rows
-            || shape[1] as usize != len
-            || shape[2] as usize != classes
-        {
-            return Err(format!(
-                "logits have shape {shape:?}, expected [{rows}, {len}, {classes}]"
-            ));
-        }
-        for (r, w) in batch.iter().enumerate() {
-            let n = w.encoding.get_ids().len();
-            let special = w.encoding.get_special_tokens_mask();
-            for (j, &(start, end)) in w.encoding.get_offsets().iter().enumerate() {
-                if special[j] == 1 || start >= end {
-                    continue;
-                }
-                let row = &logits[(r * len + j) * classes..(r * len + j + 1) * classes];
-                let (best, prob) = softmax_argmax(row);
-                let centrality = j.min(n - 1 - j);
-                tags[w.text].push((
-                    TokenTag {
-                        start,
-                        end,
-                        label: self.labels[best],
-                        prob,
-                    },
-                    centrality,
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Detector for Tagger {
@@ -283,43 +244,6 @@ impl Detector for Tagger {
         }
         Ok(())
     }
-}
-
-/// Groups windows of similar length (a short system prompt is not padded to the length of
-/// a long user message): sorted by length, a batch grows while padding stays under a
-/// quarter of its tokens and the padded batch stays within `max_tokens` (one window always
-/// goes, whatever its length).
-fn batches(windows: &mut [Window], max_tokens: usize) -> Vec<&[Window]> {
-    windows.sort_by_key(|w| w.encoding.get_ids().len());
-    let mut out = Vec::new();
-    let mut rest: &[Window] = windows;
-    while !rest.is_empty() {
-        let mut n = 1;
-        let mut tokens = rest[0].encoding.get_ids().len();
-        while n < rest.len() {
-            let len = rest[n].encoding.get_ids().len();
-            if len * (n + 1) * 4 > (tokens + len) * 5 || len * (n + 1) > max_tokens {
-                break;
-            }
-            tokens += len;
-            n += 1;
-        }
-        let (batch, tail) = rest.split_at(n);
-        out.push(batch);
-        rest = tail;
-    }
-    out
-}
-
-/// The index and probability of the largest logit.
-fn softmax_argmax(row: &[f32]) -> (usize, f32) {
-    let (best, max) =
-        row.iter().enumerate().fold(
-            (0, f32::NEG_INFINITY),
-            |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
-        );
-    let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
-    (best, 1.0 / sum)
 }
 
 /// A model directory's three files, and where they came from (for error messages).

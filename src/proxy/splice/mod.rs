@@ -44,7 +44,7 @@ use super::pipeline::{self, Ctx, Responded};
 use super::stream_unmask::{StreamFormat, StreamRewriter};
 use super::State;
 use crate::api::sse::{self, SseItem, SseParser};
-use crate::draft::{Draft, Drafter, Turn};
+use crate::draft::{Draft, Drafter, Stop, Turn};
 use crate::privacy::Vault;
 pub use align::gate;
 use align::{continuation_body, joiner, overlap, Overlap, Prefill};
@@ -55,8 +55,9 @@ use align::{continuation_body, joiner, overlap, Overlap, Prefill};
 #[derive(Debug, Clone, Default)]
 pub struct DraftReport {
     pub stats: Option<Draft>,
-    /// `matched`, `repaired`, `abandoned` (the cloud was first), `unconfident`, `failed`
-    /// (the draft model erred), `cloud_error` (the upstream failed after the opener).
+    /// `matched`, `repaired`, `abandoned` (the cloud was first), `unconfident`, `busy` (every
+    /// draft session was taken: the draft stepped aside), `failed` (the draft model erred),
+    /// `cloud_error` (the upstream failed after the opener).
     pub outcome: &'static str,
     /// From request received to the first opener word sent to the client.
     pub first_word_ms: Option<f64>,
@@ -137,7 +138,10 @@ pub(super) async fn respond(
         msg = words.recv() => match msg {
             Some(DraftMsg::Word(first)) => Start::Opener(first, task),
             Some(DraftMsg::Done(Ok(stats))) => {
-                report.outcome = "unconfident";
+                report.outcome = match stats.stop {
+                    Stop::Busy => "busy",
+                    _ => "unconfident",
+                };
                 report.stats = Some(stats);
                 Start::Plain(task)
             }
