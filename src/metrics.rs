@@ -108,6 +108,22 @@ pub struct RequestSample<'a> {
     pub draft: Option<(&'static str, Option<f64>)>,
 }
 
+impl RequestSample<'static> {
+    /// A request that masked nothing and went nowhere: a local route, or one refused before
+    /// the pipeline.
+    pub fn local(route: &'static str, status: u16) -> Self {
+        static NONE: BTreeMap<EntityType, u32> = BTreeMap::new();
+        RequestSample {
+            route,
+            status,
+            entities: &NONE,
+            mask_ms: None,
+            upstream_first_byte_ms: None,
+            draft: None,
+        }
+    }
+}
+
 impl Metrics {
     /// Counts one finished request.
     pub fn observe(&self, s: &RequestSample<'_>) {

@@ -270,7 +270,42 @@ async fn access_token_guards_every_route_but_healthz() {
     let answer = post_with(&proxy, "/v1/messages", &[("x-api-key", "nope")], &message).await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.json()["type"], "error");
-    proxy.stop().await;
+
+    // Refusals are counted and audited like any request, and nothing of them is forwarded.
+    let metrics = send(
+        Request::get(proxy.url("/metrics"))
+            .header("authorization", &bearer)
+            .body(Full::default())
+            .unwrap(),
+    )
+    .await
+    .text();
+    for line in [
+        r#"veilgate_requests_total{route="chat.completions",status="401"} 4"#,
+        r#"veilgate_requests_total{route="metrics",status="401"} 1"#,
+        r#"veilgate_requests_total{route="models",status="401"} 1"#,
+        r#"veilgate_requests_total{route="unknown",status="401"} 1"#,
+        r#"veilgate_requests_total{route="messages",status="401"} 1"#,
+        r#"veilgate_requests_total{route="healthz",status="200"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    let dir = proxy.stop().await;
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let refused: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["status"] == 401)
+        .collect();
+    assert_eq!(refused.len(), 8, "every refusal has its record");
+    for r in &refused {
+        assert_eq!(r["error"], "invalid_api_key");
+        assert!(r["masked_request"].is_null(), "nothing left the machine");
+    }
+    for original in originals() {
+        assert!(!audit.contains(original));
+    }
+    assert!(!audit.contains(TOKEN) && !audit.contains("wrong-token"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

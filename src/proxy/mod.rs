@@ -39,7 +39,7 @@ use crate::api::Route;
 use crate::audit::AuditLog;
 use crate::config::Config;
 use crate::draft::{DraftModel, DraftOptions, Drafter};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RequestSample};
 use crate::privacy::Masker;
 use auth::AccessToken;
 use body::ProxyBody;
@@ -228,18 +228,28 @@ async fn dispatch(
     client: SocketAddr,
 ) -> Response<ProxyBody> {
     let route = Route::from_path(req.uri().path());
+    let name = route.map_or("unknown", Route::as_str);
+    let anthropic = route.is_some_and(Route::is_anthropic);
     if let Some(token) = &state.access_token {
-        let anthropic = route.is_some_and(Route::is_anthropic);
         if route != Some(Route::Health) && !token.admits(req.headers(), anthropic) {
-            return error_response(&ProxyError::unauthorized(), anthropic);
+            let err = ProxyError::unauthorized();
+            pipeline::refused(&state, state.ids.next(), name, client, &err);
+            return error_response(&err, anthropic);
         }
     }
     let Some(route) = route else {
-        return error_response(&ProxyError::not_found(req.uri().path()), false);
+        let err = ProxyError::not_found(req.uri().path());
+        pipeline::refused(&state, state.ids.next(), name, client, &err);
+        return error_response(&err, false);
     };
     let local = matches!(route, Route::Health | Route::Metrics);
     if local && req.method() != Method::GET {
-        return error_response(&ProxyError::method_not_allowed("GET"), false);
+        let err = ProxyError::method_not_allowed("GET");
+        pipeline::refused(&state, state.ids.next(), name, client, &err);
+        return error_response(&err, false);
+    }
+    if local {
+        state.metrics.observe(&RequestSample::local(name, 200));
     }
     let ctx = Ctx::new(state.ids.next(), route, client);
     match route {
@@ -257,10 +267,12 @@ async fn dispatch(
     }
 }
 
-/// `GET /v1/models[/{id}]`: passed through (no body to mask).
-async fn models(state: &State, req: Request<Incoming>, ctx: Ctx) -> Response<ProxyBody> {
+/// `GET /v1/models[/{id}]`: passed through (no body to mask), counted and audited.
+async fn models(state: &State, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
     if req.method() != Method::GET {
-        return error_response(&ProxyError::method_not_allowed("GET"), false);
+        let err = ProxyError::method_not_allowed("GET");
+        pipeline::refused(state, ctx.id, ctx.route.as_str(), ctx.client, &err);
+        return error_response(&err, false);
     }
     let result = async {
         let path = req
@@ -280,7 +292,13 @@ async fn models(state: &State, req: Request<Incoming>, ctx: Ctx) -> Response<Pro
         pipeline::respond_whole(state, &ctx, resp).await
     }
     .await;
-    result.unwrap_or_else(|e| error_response(&e, false))
+    let resp = result.unwrap_or_else(|e| {
+        ctx.error = Some(e.message.clone());
+        error_response(&e, false)
+    });
+    ctx.status = resp.status().as_u16();
+    pipeline::audit(state, &ctx);
+    resp
 }
 
 /// Request ids: a random per-process prefix and a counter, so ids are unique across
