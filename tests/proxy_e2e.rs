@@ -598,7 +598,10 @@ async fn bad_inputs_get_clear_errors_and_the_proxy_keeps_serving() {
     assert_eq!(upstream.requests().len(), 8, "no bad request was forwarded");
     let dir = proxy.stop().await;
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
-    let records: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     for (status, error) in [(404, "unknown_route"), (400, "")] {
         let r = records
             .iter()
@@ -607,7 +610,10 @@ async fn bad_inputs_get_clear_errors_and_the_proxy_keeps_serving() {
         assert!(r["masked_request"].is_null(), "nothing left the machine");
         assert!(r["error"].as_str().unwrap().contains(error), "{r}");
     }
-    assert!(!audit.contains("/v1/nope"), "a made-up path is not recorded");
+    assert!(
+        !audit.contains("/v1/nope"),
+        "a made-up path is not recorded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
