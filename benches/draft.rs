@@ -5,15 +5,14 @@
 //!
 //! 1. Engine: the shipped model drafts openers for the first N prompts of
 //!    `../shared/data/draft/draft_heldout.jsonl`, one at a time: prompt-step time, first
-//!    word, tokens/s; then the same prompts from two threads at once (do concurrent drafts
-//!    serialise?).
+//!    word, tokens/s; then the same prompts from two threads at once on two sessions (do
+//!    concurrent drafts serialise?).
 //! 2. Proxy: streamed chats through veilgate to a loopback fake cloud whose first text comes
 //!    600 ms after the request, with the draft on and off, alternating request by request
 //!    in one run: client-measured time to first content, p50/p99, and the ratio.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,7 +23,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use veilgate::config::Config;
-use veilgate::draft::{DraftModel, DraftOptions, Turn};
+use veilgate::draft::{DraftModel, DraftOptions, Stop, Turn};
 
 const CLOUD_TTFT: Duration = Duration::from_millis(600);
 
@@ -63,7 +62,7 @@ fn summary(name: &str, mut v: Vec<f64>) {
 }
 
 fn engine(prompts: &[String]) {
-    let model = Arc::new(DraftModel::load(&DraftOptions::default()).expect("draft model loads"));
+    let model = DraftModel::load(&DraftOptions::default()).expect("draft model loads");
     let mut prompt_step = Vec::new();
     let mut first_word = Vec::new();
     let (mut tokens, mut decode_ms, mut drafted, mut words) = (0usize, 0.0, 0usize, 0usize);
@@ -95,22 +94,34 @@ fn engine(prompts: &[String]) {
         prompts.len(),
         words as f64 / drafted.max(1) as f64
     );
+    // Two sessions, so that neither thread's drafts step aside as busy.
+    let two = DraftModel::load(&DraftOptions {
+        sessions: 2,
+        ..DraftOptions::default()
+    })
+    .expect("draft model loads");
     let started = Instant::now();
-    std::thread::scope(|s| {
-        for half in prompts.chunks(prompts.len().div_ceil(2)) {
-            let model = model.clone();
-            s.spawn(move || {
-                for p in half {
-                    model
-                        .draft(&[Turn::new("user", p.as_str())], &mut |_| true)
-                        .unwrap();
-                }
-            });
-        }
+    let busy: usize = std::thread::scope(|s| {
+        let threads: Vec<_> = prompts
+            .chunks(prompts.len().div_ceil(2))
+            .map(|half| {
+                let two = &two;
+                s.spawn(move || {
+                    half.iter()
+                        .filter(|p| {
+                            let turns = [Turn::new("user", p.as_str())];
+                            two.draft(&turns, &mut |_| true).unwrap().stop == Stop::Busy
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).sum()
     });
+    assert_eq!(busy, 0, "two sessions for two threads");
     let parallel = started.elapsed().as_secs_f64();
     println!(
-        "{:<44} {:.2} s one at a time, {:.2} s from two threads ({:.2}x)",
+        "{:<44} {:.2} s one at a time, {:.2} s from two threads on two sessions ({:.2}x)",
         "concurrency (same prompts)",
         sequential,
         parallel,

@@ -13,6 +13,7 @@
 //! events 20 ms apart whose text quotes `[EMAIL_1]`, which the proxy must turn back into the
 //! client's e-mail. Errors: a failed connection or request, a status other than 200, a
 //! stream without `[DONE]`, or (through the proxy) a placeholder left or the e-mail missing.
+//! At the end it prints the proxy's draft outcomes from `/metrics`.
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
@@ -279,6 +280,25 @@ async fn throughput(addr: SocketAddr, connections: usize, secs: u64) -> (u64, u6
     (ok, errors, start.elapsed())
 }
 
+/// The proxy's `/metrics` text (empty if it cannot be had).
+async fn metrics(addr: SocketAddr) -> String {
+    let Some(mut sender) = connect(addr).await else {
+        return String::new();
+    };
+    let req = Request::get(format!("http://{addr}/metrics"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    match sender.send_request(req).await {
+        Ok(resp) => resp
+            .into_body()
+            .collect()
+            .await
+            .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 fn pct_ms(values: &mut [u64], p: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
@@ -322,6 +342,7 @@ fn main() {
     let samples = sampler.join().unwrap();
     let (ok, rps_errors, rps_elapsed) = client_rt.block_on(throughput(proxy_addr, 32, rps_secs));
     let peak = rss_kb(pid, "VmHWM");
+    let metrics = client_rt.block_on(metrics(proxy_addr));
     let _ = proxy.kill();
     let _ = proxy.wait();
 
@@ -358,6 +379,11 @@ fn main() {
         ok as f64 / rps_elapsed.as_secs_f64(),
         rps_errors
     );
+    let drafts: Vec<&str> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("veilgate_draft_openers_total"))
+        .collect();
+    println!("draft outcomes: {}", drafts.join(" "));
     if direct.errors + via.errors + rps_errors > 0 {
         println!("ERRORS: the bar is zero");
         std::process::exit(1);
