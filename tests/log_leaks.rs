@@ -215,6 +215,16 @@ async fn no_value_key_or_token_reaches_logs_audit_or_metrics() {
     assert!(status.success(), "{logs}");
     assert!(logs.contains("TRACE"), "trace logging is on:\n{logs}");
     assert!(logs.matches("request done").count() >= 8, "{logs}");
+    // Lines inside a request name it and its phase (ANSI colours aside).
+    let plain = logs.replace("\u{1b}[", "");
+    for phase in ["admit", "mask", "forward"] {
+        assert!(
+            plain
+                .lines()
+                .any(|l| l.contains("request{") && l.contains(&format!(":{phase}"))),
+            "no line in the {phase} phase's span:\n{logs}"
+        );
+    }
     let audit = std::fs::read_to_string(&audit).unwrap();
     assert!(audit.lines().count() >= 8, "{audit}");
     let secrets = [

@@ -24,7 +24,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tracing::{debug_span, info, info_span, warn, Instrument, Span};
 
 use super::body::ProxyBody;
 use super::error::ProxyError;
@@ -85,11 +85,18 @@ impl Ctx {
 }
 
 /// Runs a masking route from admission to the response headers. The body of a streamed
-/// reply keeps flowing (and is audited) after this returns.
-pub async fn run(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
+/// reply keeps flowing (and is audited) after this returns. Everything the request does runs
+/// in a `request` span carrying its id and route (no request content), each phase in a
+/// debug-level span of its own name.
+pub async fn run(state: Arc<State>, req: Request<Incoming>, ctx: Ctx) -> Response<ProxyBody> {
+    let span = info_span!("request", id = %ctx.id, route = ctx.route.as_str());
+    phases(state, req, ctx).instrument(span).await
+}
+
+async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
     let result = async {
-        let (parts, body) = admit(&state, req).await?;
-        let value = decode(&body)?;
+        let (parts, body) = admit(&state, req).instrument(debug_span!("admit")).await?;
+        let value = debug_span!("decode").in_scope(|| decode(&body))?;
         ctx.model = value
             .get("model")
             .and_then(Value::as_str)
@@ -102,12 +109,20 @@ pub async fn run(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Res
             .draft
             .clone()
             .and_then(|model| Some((model, splice::gate(ctx.route, &value)?)));
-        let masked = mask(&state, &mut ctx, value).await?;
+        let masked = mask(&state, &mut ctx, value)
+            .instrument(debug_span!("mask"))
+            .await?;
         if let Some((model, turns)) = draft {
-            return splice::respond(&state, model, &mut ctx, &parts, turns, masked).await;
+            return splice::respond(&state, model, &mut ctx, &parts, turns, masked)
+                .instrument(debug_span!("splice"))
+                .await;
         }
-        let upstream = forward(&state, &mut ctx, &parts, masked).await?;
-        respond(&state, &mut ctx, upstream).await
+        let upstream = forward(&state, &mut ctx, &parts, masked)
+            .instrument(debug_span!("forward"))
+            .await?;
+        respond(&state, &mut ctx, upstream)
+            .instrument(debug_span!("respond"))
+            .await
     }
     .await;
     match result {
@@ -212,16 +227,19 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     let masker = state.masker.clone();
     let route = ctx.route;
     let start = Instant::now();
-    let masked = tokio::task::spawn_blocking(move || mask_body(&masker, route, value))
-        .await
-        .map_err(|_| ProxyError::internal("masking task failed; nothing was forwarded"))?
-        .map_err(|e| {
-            warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
-            ProxyError::detector_unavailable(format!(
-                "the {} detector failed, so the request was not forwarded",
-                e.detector
-            ))
-        })?;
+    let span = Span::current();
+    let masked = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| mask_body(&masker, route, value))
+    })
+    .await
+    .map_err(|_| ProxyError::internal("masking task failed; nothing was forwarded"))?
+    .map_err(|e| {
+        warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
+        ProxyError::detector_unavailable(format!(
+            "the {} detector failed, so the request was not forwarded",
+            e.detector
+        ))
+    })?;
     ctx.mask_ms = start.elapsed().as_secs_f64() * 1e3;
     ctx.entities = masked.outcome.counts();
     ctx.vault = Arc::new(masked.vault);
@@ -356,50 +374,53 @@ fn respond_stream(
     task_ctx.status = parts.status.as_u16();
     let state = state.clone();
     state.metrics.stream_delta(1);
-    tokio::spawn(async move {
-        let mut out = Vec::new();
-        let outcome = loop {
-            let frame = tokio::select! {
-                _ = tx.closed() => break Some("client disconnected"),
-                frame = tokio::time::timeout(idle, body.frame()) => frame,
+    tokio::spawn(
+        async move {
+            let mut out = Vec::new();
+            let outcome = loop {
+                let frame = tokio::select! {
+                    _ = tx.closed() => break Some("client disconnected"),
+                    frame = tokio::time::timeout(idle, body.frame()) => frame,
+                };
+                let failure = match frame {
+                    Err(_) => Some("upstream stalled mid-stream"),
+                    Ok(Some(Err(_))) => Some("upstream connection lost mid-stream"),
+                    Ok(None) => match rewriter.finish(&mut out) {
+                        Ok(()) => {
+                            let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+                            break None;
+                        }
+                        Err(_) => Some("upstream sent a malformed event stream"),
+                    },
+                    Ok(Some(Ok(frame))) => match frame.into_data() {
+                        Ok(data) => rewriter
+                            .push(&data, &mut out)
+                            .err()
+                            .map(|_| "upstream sent a malformed event stream"),
+                        Err(_) => None, // trailers carry no text
+                    },
+                };
+                if let Some(reason) = failure {
+                    rewriter.fail(reason, &mut out);
+                    let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+                    break Some(reason);
+                }
+                if !out.is_empty()
+                    && tx
+                        .send(Bytes::from(std::mem::take(&mut out)))
+                        .await
+                        .is_err()
+                {
+                    break Some("client disconnected");
+                }
             };
-            let failure = match frame {
-                Err(_) => Some("upstream stalled mid-stream"),
-                Ok(Some(Err(_))) => Some("upstream connection lost mid-stream"),
-                Ok(None) => match rewriter.finish(&mut out) {
-                    Ok(()) => {
-                        let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
-                        break None;
-                    }
-                    Err(_) => Some("upstream sent a malformed event stream"),
-                },
-                Ok(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => rewriter
-                        .push(&data, &mut out)
-                        .err()
-                        .map(|_| "upstream sent a malformed event stream"),
-                    Err(_) => None, // trailers carry no text
-                },
-            };
-            if let Some(reason) = failure {
-                rewriter.fail(reason, &mut out);
-                let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
-                break Some(reason);
-            }
-            if !out.is_empty()
-                && tx
-                    .send(Bytes::from(std::mem::take(&mut out)))
-                    .await
-                    .is_err()
-            {
-                break Some("client disconnected");
-            }
-        };
-        drop(body); // cancels the upstream request if it is still running
-        task_ctx.error = outcome.map(str::to_owned);
-        state.metrics.stream_delta(-1);
-        audit(&state, &task_ctx);
-    });
+            drop(body); // cancels the upstream request if it is still running
+            task_ctx.error = outcome.map(str::to_owned);
+            state.metrics.stream_delta(-1);
+            audit(&state, &task_ctx);
+        }
+        .in_current_span(),
+    );
     let mut resp = Response::new(ProxyBody::Stream(rx));
     *resp.status_mut() = parts.status;
     copy_end_to_end(&parts.headers, resp.headers_mut());

@@ -36,7 +36,7 @@ use hyper::{Method, Request, Response};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::warn;
+use tracing::{warn, Instrument};
 
 use super::body::ProxyBody;
 use super::error::ProxyError;
@@ -221,10 +221,13 @@ fn send(
             .upstream
             .request(ctx.route, Method::POST, uri, headers, body);
     let state = state.clone();
-    UpstreamTask(tokio::spawn(async move {
-        let result = state.upstream.send(req).await;
-        (result, Instant::now())
-    }))
+    UpstreamTask(tokio::spawn(
+        async move {
+            let result = state.upstream.send(req).await;
+            (result, Instant::now())
+        }
+        .in_current_span(),
+    ))
 }
 
 /// The upstream's response, its arrival noted in the request's timings.
@@ -493,26 +496,29 @@ fn start_stream(
     let id = ctx.id.clone();
     let state = state.clone();
     state.metrics.stream_delta(1);
-    tokio::spawn(async move {
-        let mut splice = Splice {
-            state: &state,
-            chunks: Chunks::new(&ctx),
-            ctx: &mut ctx,
-            tx: &tx,
-            opener: String::new(),
-            upstream,
-        };
-        let result = tokio::select! {
-            r = splice.run(start, words) => r,
-            _ = tx.closed() => Err(Ended("client disconnected".into())),
-        };
-        cancel.store(true, Ordering::Relaxed);
-        if let Err(Ended(reason)) = result {
-            ctx.error = Some(reason);
+    tokio::spawn(
+        async move {
+            let mut splice = Splice {
+                state: &state,
+                chunks: Chunks::new(&ctx),
+                ctx: &mut ctx,
+                tx: &tx,
+                opener: String::new(),
+                upstream,
+            };
+            let result = tokio::select! {
+                r = splice.run(start, words) => r,
+                _ = tx.closed() => Err(Ended("client disconnected".into())),
+            };
+            cancel.store(true, Ordering::Relaxed);
+            if let Err(Ended(reason)) = result {
+                ctx.error = Some(reason);
+            }
+            state.metrics.stream_delta(-1);
+            pipeline::audit(&state, &ctx);
         }
-        state.metrics.stream_delta(-1);
-        pipeline::audit(&state, &ctx);
-    });
+        .in_current_span(),
+    );
     let mut resp = Response::new(ProxyBody::Stream(rx));
     let headers = resp.headers_mut();
     headers.insert(
