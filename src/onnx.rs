@@ -8,7 +8,6 @@
 //! then the system library directories.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use ort::environment::Environment;
@@ -73,33 +72,21 @@ pub fn session_builder(env: &Environment, threads: usize) -> anyhow::Result<Sess
         .map_err(option)
 }
 
-/// Sessions of one model run side by side, so that concurrent requests do not queue
-/// behind one another; each call takes a free one, or waits for the next in turn.
+/// Sessions of one model run side by side; a caller takes a free one or none (it never
+/// waits for one).
 pub struct SessionPool {
     sessions: Vec<Mutex<Session>>,
-    next: AtomicUsize,
+}
+
+impl From<Vec<Session>> for SessionPool {
+    fn from(sessions: Vec<Session>) -> Self {
+        SessionPool {
+            sessions: sessions.into_iter().map(Mutex::new).collect(),
+        }
+    }
 }
 
 impl SessionPool {
-    /// `n` sessions (at least one) of `model`, built by [`sessions`].
-    pub fn new(env: &Environment, threads: usize, n: usize, model: &[u8]) -> anyhow::Result<Self> {
-        Ok(SessionPool {
-            sessions: sessions(env, threads, n, model)?
-                .into_iter()
-                .map(Mutex::new)
-                .collect(),
-            next: AtomicUsize::new(0),
-        })
-    }
-
-    /// A free session if there is one, else the next in turn once it is free.
-    pub fn get(&self) -> MutexGuard<'_, Session> {
-        self.try_get().unwrap_or_else(|| {
-            let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
-            self.sessions[i].lock().unwrap_or_else(|e| e.into_inner())
-        })
-    }
-
     /// A free session, or None when every one is busy.
     pub fn try_get(&self) -> Option<MutexGuard<'_, Session>> {
         self.sessions.iter().find_map(|s| match s.try_lock() {

@@ -243,13 +243,13 @@ impl DraftModel {
             .max(16);
 
         let env = onnx::environment(opts.onnxruntime.as_deref())?;
-        let sessions = onnx::SessionPool::new(env, opts.threads, opts.sessions, &files.model)
+        let sessions = onnx::sessions(env, opts.threads, opts.sessions, &files.model)
             .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
-        let signature = Signature::of(&sessions.get()).with_context(|| {
+        let signature = Signature::of(&sessions[0]).with_context(|| {
             format!("{origin}: model.onnx does not fit a causal LM with a key/value cache")
         })?;
         let model = DraftModel {
-            sessions,
+            sessions: sessions.into(),
             tokenizer,
             template,
             eos,

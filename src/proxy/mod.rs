@@ -233,20 +233,17 @@ async fn dispatch(
     if let Some(token) = &state.access_token {
         if route != Some(Route::Health) && !token.admits(req.headers(), anthropic) {
             let err = ProxyError::unauthorized();
-            pipeline::refused(&state, state.ids.next(), name, client, &err);
-            return error_response(&err, anthropic);
+            return pipeline::refuse(&state, state.ids.next(), name, client, err, anthropic);
         }
     }
     let Some(route) = route else {
         let err = ProxyError::not_found(req.uri().path());
-        pipeline::refused(&state, state.ids.next(), name, client, &err);
-        return error_response(&err, false);
+        return pipeline::refuse(&state, state.ids.next(), name, client, err, false);
     };
     let local = matches!(route, Route::Health | Route::Metrics);
     if local && req.method() != Method::GET {
         let err = ProxyError::method_not_allowed("GET");
-        pipeline::refused(&state, state.ids.next(), name, client, &err);
-        return error_response(&err, false);
+        return pipeline::refuse(&state, state.ids.next(), name, client, err, false);
     }
     if local {
         state.metrics.observe(&RequestSample::local(name, 200));
@@ -271,8 +268,7 @@ async fn dispatch(
 async fn models(state: &State, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
     if req.method() != Method::GET {
         let err = ProxyError::method_not_allowed("GET");
-        pipeline::refused(state, ctx.id, ctx.route.as_str(), ctx.client, &err);
-        return error_response(&err, false);
+        return pipeline::refuse(state, ctx.id, ctx.route.as_str(), ctx.client, err, false);
     }
     let result = async {
         let path = req

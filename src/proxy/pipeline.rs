@@ -481,27 +481,30 @@ pub(super) fn audit(state: &State, ctx: &Ctx) {
     }
 }
 
-/// A request refused before the pipeline (no access token, no such route, a wrong method):
-/// counted, logged and audited like any other, with nothing forwarded. The record names the
-/// error by its code only: a path the client made up may hold anything.
-pub(super) fn refused(
+/// Answers a request refused before the pipeline (no access token, no such route, a wrong
+/// method) with `err`, counted, logged and audited like any other, nothing forwarded. The
+/// record names the error by its code only: a path the client made up may hold anything.
+pub(super) fn refuse(
     state: &State,
     id: String,
     route: &'static str,
     client: SocketAddr,
-    err: &ProxyError,
-) {
+    err: ProxyError,
+    anthropic: bool,
+) -> Response<ProxyBody> {
     let status = err.status.as_u16();
     state.metrics.observe(&RequestSample::local(route, status));
     let code = err.code.unwrap_or(err.kind);
     info!(request_id = %id, route, status, error = code, "request refused");
-    let Some(log) = &state.audit else { return };
-    let mut record = AuditRecord::new(&id, route, client.to_string());
-    record.status = status;
-    record.error = Some(code.to_owned());
-    if let Err(e) = log.append(record) {
-        warn!(request_id = %id, "audit record not written: {e}");
+    if let Some(log) = &state.audit {
+        let mut record = AuditRecord::new(&id, route, client.to_string());
+        record.status = status;
+        record.error = Some(code.to_owned());
+        if let Err(e) = log.append(record) {
+            warn!(request_id = %id, "audit record not written: {e}");
+        }
     }
+    error_response(&err, anthropic)
 }
 
 /// An error as the client sees it.
