@@ -110,6 +110,7 @@ pub fn run(
 /// Masks one text with a fresh vault; returns the masked text and what was found.
 fn mask_one(masker: &Masker, text: &str) -> anyhow::Result<(String, Vec<Found>)> {
     let mut vault = Vault::new();
+    vault.reserve_existing(text);
     let mut masked = text.to_string();
     let outcome = masker.mask(&mut [&mut masked], &mut vault)?;
     let found = outcome.found.into_iter().next().unwrap_or_default();

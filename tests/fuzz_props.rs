@@ -320,7 +320,7 @@ fn map_texts(route: Route, body: &mut Value, f: &dyn Fn(&str) -> String) {
     visit_texts(
         route,
         body,
-        &mut |s, kind| match (kind, serde_json::from_str::<Value>(s)) {
+        &mut |s, kind, _| match (kind, serde_json::from_str::<Value>(s)) {
             (TextKind::Json, Ok(mut inner)) => {
                 string_leaves(&mut inner, &mut |leaf, _| *leaf = f(leaf));
                 *s = inner.to_string();

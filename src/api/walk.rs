@@ -18,48 +18,81 @@ pub enum TextKind {
     Json,
 }
 
+/// Who wrote a visited text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// The client's side: system prompts, user turns, tool results, prompts, inputs.
+    Client,
+    /// The model: assistant turns and their tool calls, sent back as history.
+    Model,
+}
+
 /// Calls `f` on every text of `body` that a request on `route` sends upstream, always in
-/// the same order for the same body.
-pub fn visit_texts(route: Route, body: &mut Value, f: &mut dyn FnMut(&mut String, TextKind)) {
+/// the same order for the same body, with who wrote it.
+pub fn visit_texts(
+    route: Route,
+    body: &mut Value,
+    f: &mut dyn FnMut(&mut String, TextKind, Author),
+) {
     let Some(obj) = body.as_object_mut() else {
         return;
     };
     match route {
-        Route::ChatCompletions => {
+        Route::ChatCompletions | Route::Messages => {
+            if route == Route::Messages {
+                content(obj.get_mut("system"), &mut |s, k| f(s, k, Author::Client));
+            }
             if let Some(Value::Array(messages)) = obj.get_mut("messages") {
-                messages.iter_mut().for_each(|m| chat_message(m, f));
+                for m in messages {
+                    let author = author_of(m);
+                    chat_message(m, &mut |s, k| f(s, k, author));
+                }
             }
             if let Some(prediction) = obj.get_mut("prediction") {
-                content(prediction.get_mut("content"), f);
+                content(prediction.get_mut("content"), &mut |s, k| {
+                    f(s, k, Author::Client)
+                });
             }
         }
         Route::Completions => {
-            strings_or_list(obj.get_mut("prompt"), f);
-            strings_or_list(obj.get_mut("suffix"), f);
+            strings_or_list(obj.get_mut("prompt"), &mut |s, k| f(s, k, Author::Client));
+            strings_or_list(obj.get_mut("suffix"), &mut |s, k| f(s, k, Author::Client));
         }
-        Route::Embeddings => strings_or_list(obj.get_mut("input"), f),
+        Route::Embeddings => {
+            strings_or_list(obj.get_mut("input"), &mut |s, k| f(s, k, Author::Client))
+        }
         Route::Responses => {
-            strings_or_list(obj.get_mut("instructions"), f);
+            strings_or_list(obj.get_mut("instructions"), &mut |s, k| {
+                f(s, k, Author::Client)
+            });
             match obj.get_mut("input") {
-                Some(Value::String(s)) => f(s, TextKind::Plain),
-                Some(Value::Array(items)) => items.iter_mut().for_each(|i| response_item(i, f)),
-                _ => {}
-            }
-        }
-        Route::Messages => {
-            content(obj.get_mut("system"), f);
-            if let Some(Value::Array(messages)) = obj.get_mut("messages") {
-                for m in messages {
-                    content(m.get_mut("content"), f);
+                Some(Value::String(s)) => f(s, TextKind::Plain, Author::Client),
+                Some(Value::Array(items)) => {
+                    for item in items {
+                        let author = author_of(item);
+                        response_item(item, &mut |s, k| f(s, k, author));
+                    }
                 }
+                _ => {}
             }
         }
         Route::Models | Route::Health | Route::Metrics => return,
     }
     // End-user identifiers and metadata often hold an e-mail or a customer name.
-    strings_or_list(obj.get_mut("user"), f);
+    strings_or_list(obj.get_mut("user"), &mut |s, k| f(s, k, Author::Client));
     if let Some(metadata) = obj.get_mut("metadata") {
-        string_leaves(metadata, f);
+        string_leaves(metadata, &mut |s, k| f(s, k, Author::Client));
+    }
+}
+
+/// The model wrote assistant messages and Responses function calls; the client the rest.
+fn author_of(item: &Value) -> Author {
+    let role = item.get("role").and_then(Value::as_str);
+    let kind = item.get("type").and_then(Value::as_str);
+    if role == Some("assistant") || kind == Some("function_call") {
+        Author::Model
+    } else {
+        Author::Client
     }
 }
 
@@ -151,8 +184,58 @@ mod tests {
 
     fn visited(route: Route, mut body: Value) -> Vec<(String, TextKind)> {
         let mut seen = Vec::new();
-        visit_texts(route, &mut body, &mut |s, k| seen.push((s.clone(), k)));
+        visit_texts(route, &mut body, &mut |s, k, _| seen.push((s.clone(), k)));
         seen
+    }
+
+    fn authors(route: Route, mut body: Value) -> Vec<(String, Author)> {
+        let mut seen = Vec::new();
+        visit_texts(route, &mut body, &mut |s, _, a| seen.push((s.clone(), a)));
+        seen
+    }
+
+    #[test]
+    fn assistant_turns_and_their_tool_calls_are_the_models() {
+        use Author::*;
+        let chat = json!({"messages": [
+            {"role": "system", "content": "s"},
+            {"role": "assistant", "content": "a", "tool_calls": [{"function": {"arguments": "{}"}}]},
+            {"role": "tool", "content": "t"}
+        ]});
+        assert_eq!(
+            authors(Route::ChatCompletions, chat),
+            vec![
+                ("s".into(), Client),
+                ("a".into(), Model),
+                ("{}".into(), Model),
+                ("t".into(), Client)
+            ]
+        );
+        let responses = json!({"input": [
+            {"role": "assistant", "content": "a"},
+            {"type": "function_call", "arguments": "{}"},
+            {"type": "function_call_output", "output": "o"}
+        ]});
+        assert_eq!(
+            authors(Route::Responses, responses),
+            vec![
+                ("a".into(), Model),
+                ("{}".into(), Model),
+                ("o".into(), Client)
+            ]
+        );
+        let messages = json!({"system": "s", "messages": [
+            {"role": "user", "content": "u"},
+            {"role": "assistant", "content": [{"type": "text", "text": "a"}]}
+        ]});
+        assert_eq!(
+            authors(Route::Messages, messages),
+            vec![
+                ("s".into(), Client),
+                ("u".into(), Client),
+                ("a".into(), Model)
+            ]
+        );
     }
 
     fn plain(s: &str) -> (String, TextKind) {

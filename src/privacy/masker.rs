@@ -1,9 +1,15 @@
-//! The masker: runs every detector over a request's texts in one batch, fuses the findings
-//! and rewrites the texts with the vault's placeholders.
+//! The masker: runs every detector over a request's texts in one batch, fuses the findings,
+//! masks every further occurrence of a found value, and rewrites the texts with the vault's
+//! placeholders.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use aho_corasick::{AhoCorasick, MatchKind};
+
 use super::dictionary::AllowList;
+use super::everyday::is_everyday;
+use super::vault::normalise;
 use super::{fusion, DetectError, Detector, EntityType, Span, Vault};
 
 /// One masked value in one text.
@@ -75,19 +81,21 @@ impl Masker {
             .collect())
     }
 
-    /// Masks `texts` in place, in order, assigning placeholders from `vault`. Text that
-    /// already looks like a placeholder is reserved first so that it survives unchanged.
+    /// Masks `texts` in place, in order, assigning placeholders from `vault`. A value found
+    /// anywhere (in any of `texts`, or already in `vault`) is masked wherever else it occurs
+    /// as a whole word, so one value never leaves masked in one place and in clear in
+    /// another. Callers reserve placeholder-like text the client wrote beforehand
+    /// ([`Vault::reserve_existing`]).
     pub fn mask(
         &self,
         texts: &mut [&mut String],
         vault: &mut Vault,
     ) -> Result<MaskOutcome, DetectError> {
-        for text in texts.iter() {
-            vault.reserve_existing(text);
-        }
         let spans = {
             let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
-            self.detect(&refs)?
+            let mut spans = self.detect(&refs)?;
+            propagate(&refs, &mut spans, vault);
+            spans
         };
         let mut outcome = MaskOutcome::default();
         for (text, spans) in texts.iter_mut().zip(spans) {
@@ -115,5 +123,149 @@ impl Masker {
             outcome.found.push(found);
         }
         Ok(outcome)
+    }
+}
+
+/// Adds a span for every whole-word occurrence, in any text, of a value that some detector
+/// found somewhere in `texts` or that `vault` already holds (an opener masked after its
+/// request), where no span covers it yet. Case is ignored for the types whose values fold
+/// case (ASCII only); other values must match exactly. An occurrence that is plainly an
+/// everyday word ("save" where the model took "Save" for a name) is left alone: the words
+/// that check passes are never names.
+fn propagate(texts: &[&str], spans: &mut [Vec<Span>], vault: &Vault) {
+    let mut seen = HashSet::new();
+    let mut values: Vec<(EntityType, &str, f32)> = Vec::new();
+    let found = texts.iter().zip(spans.iter()).flat_map(|(text, spans)| {
+        spans
+            .iter()
+            .map(|s| (s.kind, &text[s.start..s.end], s.score))
+    });
+    let held = vault
+        .entries()
+        .iter()
+        .map(|e| (e.kind, e.value.as_str(), 1.0));
+    for (kind, value, score) in found.chain(held) {
+        let value = value.trim();
+        if value.chars().count() >= 2 && seen.insert((kind, normalise(kind, value))) {
+            values.push((kind, value, score));
+        }
+    }
+    if values.is_empty() {
+        return;
+    }
+    let automaton = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(values.iter().map(|(_, v, _)| v))
+        .expect("literal patterns always build");
+    let source: Arc<str> = Arc::from("propagated");
+    for (text, spans) in texts.iter().zip(spans.iter_mut()) {
+        let before = spans.len();
+        for m in automaton.find_iter(text) {
+            let (kind, value, score) = values[m.pattern().as_usize()];
+            let (start, end) = (m.start(), m.end());
+            let exact = kind.folds_case() || &text[start..end] == value;
+            let whole_word = !text[..start].ends_with(char::is_alphanumeric)
+                && !text[end..].starts_with(char::is_alphanumeric);
+            let covered = spans[..before]
+                .iter()
+                .any(|s| s.start < end && start < s.end);
+            let names = matches!(
+                kind,
+                EntityType::Person
+                    | EntityType::Location
+                    | EntityType::Organization
+                    | EntityType::Address
+            );
+            if exact && whole_word && !covered && !(names && is_everyday(text, start, end, kind)) {
+                spans.push(Span {
+                    start,
+                    end,
+                    kind,
+                    score,
+                    source: source.clone(),
+                });
+            }
+        }
+        if spans.len() > before {
+            spans.sort_by_key(|s| s.start);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finds the given words wherever they occur, as `kind` (a stand-in for a model that sees
+    /// a value in one context only).
+    struct Words(Vec<(&'static str, EntityType, usize)>);
+
+    impl Detector for Words {
+        fn name(&self) -> &str {
+            "words"
+        }
+        fn detect(&self, texts: &[&str], out: &mut [Vec<Span>]) -> Result<(), DetectError> {
+            for (word, kind, only_in) in &self.0 {
+                if let Some(start) = texts[*only_in].find(word) {
+                    out[*only_in].push(Span {
+                        start,
+                        end: start + word.len(),
+                        kind: *kind,
+                        score: 0.7,
+                        source: "words".into(),
+                    });
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn mask(detector: Words, texts: &[&str], vault: &mut Vault) -> Vec<String> {
+        let masker = Masker::new(vec![Arc::new(detector)], Arc::new(AllowList::default()));
+        let mut owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        let mut refs: Vec<&mut String> = owned.iter_mut().collect();
+        masker.mask(&mut refs, vault).unwrap();
+        owned
+    }
+
+    #[test]
+    fn a_value_found_once_is_masked_everywhere_it_occurs() {
+        let detector = Words(vec![("Paris", EntityType::Location, 2)]);
+        let texts = [
+            r#"{"city":"Paris"}"#,
+            "paris, then PARIS again",
+            "It is sunny in Paris today.",
+            "Parisian food and Paris2024 stay.",
+        ];
+        let got = mask(detector, &texts, &mut Vault::new());
+        assert_eq!(
+            got,
+            [
+                r#"{"city":"[LOCATION_1]"}"#,
+                "[LOCATION_1], then [LOCATION_1] again",
+                "It is sunny in [LOCATION_1] today.",
+                "Parisian food and Paris2024 stay.",
+            ]
+        );
+    }
+
+    #[test]
+    fn case_sensitive_values_propagate_only_as_written() {
+        let detector = Words(vec![("AbC9xYz", EntityType::Secret, 0)]);
+        let got = mask(
+            detector,
+            &["key AbC9xYz", "abc9xyz AbC9xYz"],
+            &mut Vault::new(),
+        );
+        assert_eq!(got, ["key [SECRET_1]", "abc9xyz [SECRET_1]"]);
+    }
+
+    #[test]
+    fn values_already_in_the_vault_are_masked_in_new_text() {
+        let mut vault = Vault::new();
+        vault.placeholder(EntityType::Person, "Ada Lovelace");
+        let got = mask(Words(vec![]), &["ada lovelace wrote it"], &mut vault);
+        assert_eq!(got, ["[PERSON_1] wrote it"]);
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! Numbering (`[PERSON_1]`, `[PERSON_2]`, …) counts distinct values per type in order of
 //! first appearance, so a client that resends the whole history gets the same placeholders
-//! in every turn with no state kept between requests. Placeholder-like text that the client
-//! wrote itself is *reserved*: its numbers are never handed out, so it survives a round trip.
+//! in every turn with no state kept between requests. Placeholder-like text that the client's
+//! side wrote itself (a template with `[PERSON_1]` in it) is *reserved*: its numbers are
+//! never handed out, so it survives a round trip. Placeholders in the model's own earlier
+//! turns are not reserved: they are the cloud's names for this conversation's values, and
+//! reserving them would move the real values to new numbers (one person seen as two).
 //!
 //! Unmasking is tolerant of what models write back: `[PERSON_1]`, `[person_1]`, `PERSON_1`,
 //! `<PERSON_1>`, `{PERSON_1}`, `{{PERSON_1}}`, `[PERSON 1]`. A space between tag and number is
@@ -230,9 +233,29 @@ fn wipe(s: &mut String) {
     unsafe { s.as_mut_vec().fill(0) };
 }
 
-/// The identity of a value: case and inner spacing are folded for names and addresses.
-fn normalise(kind: EntityType, value: &str) -> String {
+/// The identity of a value, so that one value written two ways gets one placeholder: card,
+/// phone and social security numbers are their digits ("4111 1111 1111 1111" is
+/// "4111111111111111"), an IBAN its letters and digits in capitals, and names, places and
+/// e-mail addresses fold case and inner spacing.
+pub(crate) fn normalise(kind: EntityType, value: &str) -> String {
     let trimmed = value.trim();
+    let kept = |keep: fn(&char) -> bool| -> String {
+        trimmed
+            .chars()
+            .filter(keep)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    match kind {
+        EntityType::CreditCard | EntityType::Phone | EntityType::UsSsn => {
+            let digits = kept(char::is_ascii_digit);
+            if !digits.is_empty() {
+                return digits;
+            }
+        }
+        EntityType::Iban => return kept(char::is_ascii_alphanumeric),
+        _ => {}
+    }
     if kind.folds_case() {
         trimmed
             .split_whitespace()
@@ -336,6 +359,40 @@ mod tests {
             v.placeholder(EntityType::Person, "ada  LOVELACE "),
             "[PERSON_1]"
         );
+    }
+
+    #[test]
+    fn one_number_written_two_ways_is_one_value() {
+        let mut v = Vault::new();
+        let card = v
+            .placeholder(EntityType::CreditCard, "4111 1111 1111 1111")
+            .to_string();
+        assert_eq!(
+            v.placeholder(EntityType::CreditCard, "4111-1111-1111-1111"),
+            card
+        );
+        assert_eq!(
+            v.placeholder(EntityType::CreditCard, "4111111111111111"),
+            card
+        );
+        let phone = v
+            .placeholder(EntityType::Phone, "+44 20 7946 0958")
+            .to_string();
+        assert_eq!(v.placeholder(EntityType::Phone, "+442079460958"), phone);
+        let iban = v
+            .placeholder(EntityType::Iban, "DE89 3704 0044 0532 0130 00")
+            .to_string();
+        assert_eq!(
+            v.placeholder(EntityType::Iban, "de89370400440532013000"),
+            iban
+        );
+        let email = v
+            .placeholder(EntityType::Email, "Ada@Example.org")
+            .to_string();
+        assert_eq!(v.placeholder(EntityType::Email, "ada@example.org"), email);
+        assert_eq!(v.entries().len(), 4);
+        // The value that comes back is the one first written.
+        assert_eq!(v.unmask(&card), "4111 1111 1111 1111");
     }
 
     #[test]

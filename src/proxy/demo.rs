@@ -71,7 +71,7 @@ async fn answer(req: Request<Incoming>) -> Response<ProxyBody> {
         );
     };
     let mut texts = Vec::new();
-    visit_texts(route, &mut request, &mut |s, _| texts.push(s.clone()));
+    visit_texts(route, &mut request, &mut |s, _, _| texts.push(s.clone()));
     let received = texts.join(" | ");
     info!(target: "veilgate::demo", route = route.as_str(), "the upstream received: {received}");
     let quoted = format!("I received: {received}");

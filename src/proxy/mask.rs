@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::api::walk::{string_leaves, visit_texts, TextKind};
+use crate::api::walk::{string_leaves, visit_texts, Author, TextKind};
 use crate::api::Route;
 use crate::privacy::{DetectError, MaskOutcome, Masker, Vault};
 
@@ -22,11 +22,18 @@ pub fn mask_body(
     mut body: Value,
 ) -> Result<MaskedBody, DetectError> {
     let mut texts: Vec<String> = Vec::new();
-    visit_texts(route, &mut body, &mut |s, kind| match json_of(s, kind) {
-        Some(mut inner) => string_leaves(&mut inner, &mut |leaf, _| texts.push(leaf.clone())),
-        None => texts.push(s.clone()),
-    });
     let mut vault = Vault::new();
+    visit_texts(route, &mut body, &mut |s, kind, author| {
+        // Placeholder-like text the client's side wrote survives the round trip; the
+        // model's own placeholders in the history are this conversation's, not reserved.
+        if author == Author::Client {
+            vault.reserve_existing(s);
+        }
+        match json_of(s, kind) {
+            Some(mut inner) => string_leaves(&mut inner, &mut |leaf, _| texts.push(leaf.clone())),
+            None => texts.push(s.clone()),
+        }
+    });
     let outcome = {
         let mut refs: Vec<&mut String> = texts.iter_mut().collect();
         masker.mask(&mut refs, &mut vault)?
@@ -34,7 +41,7 @@ pub fn mask_body(
     if !outcome.found.iter().all(Vec::is_empty) {
         let mut masked = texts.into_iter();
         let mut next = || masked.next().expect("second walk visits the same texts");
-        visit_texts(route, &mut body, &mut |s, kind| match json_of(s, kind) {
+        visit_texts(route, &mut body, &mut |s, kind, _| match json_of(s, kind) {
             Some(mut inner) => {
                 let mut changed = false;
                 string_leaves(&mut inner, &mut |leaf, _| {

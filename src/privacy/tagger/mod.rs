@@ -25,6 +25,7 @@ use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 use super::{DetectError, Detector, EntityType, Span};
 use crate::onnx;
+use crate::privacy::everyday::{is_everyday, split_and_trim};
 use batch::{Batcher, Runner};
 use labels::{decode, imperative_verb, parse_label, plausible, snap_to_words, Label, TokenTag};
 
@@ -207,21 +208,28 @@ impl Tagger {
                 decode(&tokens)
                     .into_iter()
                     .filter(|e| e.score >= self.min_score)
-                    .map(|e| {
+                    .flat_map(|e| {
                         let (start, end) = snap_to_words(text, e.start, e.end);
-                        Span {
+                        // Addresses run over lines and abbreviations ("Apt. 4\nSpringfield");
+                        // a name, place or company ends with its sentence.
+                        let pieces = match e.kind {
+                            EntityType::Address => vec![(start, end)],
+                            _ => split_and_trim(text, start, end),
+                        };
+                        pieces.into_iter().map(move |(start, end)| Span {
                             start,
                             end,
                             kind: e.kind,
                             score: e.score * self.weight,
                             source: self.source.clone(),
-                        }
+                        })
                     })
                     .filter(|s| {
-                        !s.is_empty()
-                            && plausible(s.kind, &text[s.start..s.end], mixed_case)
-                            && !(s.kind == EntityType::Person
-                                && imperative_verb(text, s.start, s.end))
+                        let value = &text[s.start..s.end];
+                        let command =
+                            s.kind == EntityType::Person && imperative_verb(text, s.start, s.end);
+                        let ordinary = command || is_everyday(text, s.start, s.end, s.kind);
+                        !s.is_empty() && plausible(s.kind, value, mixed_case) && !ordinary
                     })
                     .collect()
             })
