@@ -457,6 +457,78 @@ async fn an_upstream_error_after_the_opener_ends_the_stream_with_an_error_event(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_status() {
+    let upstream = FakeUpstream::start(|_| {
+        Reply::After(
+            Duration::from_millis(300),
+            Box::new(Reply::Whole {
+                status: 429,
+                headers: vec![
+                    ("content-type", "application/json".into()),
+                    ("retry-after", "7".into()),
+                ],
+                body:
+                    json!({"error": {"message": "Slow down, [EMAIL_1]", "type": "rate_limit_error",
+                    "code": "rate_limit_exceeded", "param": null}})
+                    .to_string(),
+            }),
+        )
+    })
+    .await;
+    let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Hi"], 0)).await;
+    let answer = post_json(&proxy, "/v1/chat/completions", &chat_request()).await;
+    assert_eq!(answer.status, 200, "the opener went out first");
+    let last = sse_payloads(&answer.text()).pop().unwrap();
+    let v: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(v["error"]["type"], "rate_limit_error");
+    assert_eq!(v["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(v["error"]["status"], 429);
+    assert_eq!(v["error"]["message"], format!("Slow down, {EMAIL}"));
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_opener_sent_the_client_gets_the_clouds_status_and_headers() {
+    // A 429 and a draft that writes nothing: the SDK must see the 429 and retry-after.
+    let upstream = FakeUpstream::start(|_| Reply::Whole {
+        status: 429,
+        headers: vec![
+            ("content-type", "application/json".into()),
+            ("retry-after", "7".into()),
+            ("x-request-id", "req_cloud_1".into()),
+        ],
+        body: json!({"error": {"message": "Slow down", "type": "rate_limit_error"}}).to_string(),
+    })
+    .await;
+    let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&[], 0)).await;
+    let answer = post_json(&proxy, "/v1/chat/completions", &chat_request()).await;
+    assert_eq!(answer.status, 429);
+    assert_eq!(answer.headers["retry-after"], "7");
+    assert_eq!(answer.headers["x-request-id"], "req_cloud_1");
+    proxy.stop().await;
+
+    // A streamed answer whose headers come before any draft word: they reach the client.
+    let upstream = FakeUpstream::start(|_| Reply::Whole {
+        status: 200,
+        headers: vec![
+            ("content-type", "text/event-stream".into()),
+            ("x-request-id", "req_cloud_2".into()),
+            ("x-ratelimit-remaining-requests", "41".into()),
+        ],
+        body: chat_sse("Quick answer.", 4).concat(),
+    })
+    .await;
+    let proxy =
+        Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Slow", " draft"], 400)).await;
+    let answer = post_json(&proxy, "/v1/chat/completions", &chat_request()).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.headers["x-request-id"], "req_cloud_2");
+    assert_eq!(answer.headers["x-ratelimit-remaining-requests"], "41");
+    assert!(answer.headers.contains_key("x-veilgate-request-id"));
+    proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gated_out_requests_are_byte_identical_to_plain_proxying() {
     let upstream = FakeUpstream::start(|req| {
         if req.json()["stream"] == true {
@@ -477,6 +549,11 @@ async fn gated_out_requests_are_byte_identical_to_plain_proxying() {
         json!({"response_format": {"type": "json_object"}}),
         json!({"logprobs": true}),
         json!({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}),
+        json!({"stop": ["are"]}),
+        json!({"max_tokens": 1}),
+        json!({"messages": [{"role": "user", "content": "Answer only yes or no: is water wet?"}]}),
+        json!({"messages": [{"role": "user", "content": "Return only the Python code, no explanation."}]}),
+        json!({"messages": [{"role": "user", "content": "Wie koche ich ein Ei?"}]}),
     ];
     for extra in variants {
         let mut body = chat_request();

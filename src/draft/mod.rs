@@ -13,6 +13,7 @@
 //! soon as they are whole ([`opener`]); drafting stops by the rules there, or when the next
 //! token is unlikely, and does not start at all when the first tokens are unconfident.
 
+pub mod fit;
 pub mod opener;
 pub mod sample;
 pub mod template;

@@ -3,7 +3,8 @@
 //! An opener is shown word by word, and only whole words: a word counts once the text after
 //! it has begun (whitespace), so the client never sees half a word that a later token would
 //! have finished differently. Drafting stops after `max_words` words, after the first
-//! sentence, or at the first line break (a list or a heading is starting).
+//! sentence, or at the first line break (a list or a heading is starting). A word that is a
+//! list marker or code is never shown: drafting stops before it.
 
 use serde::Serialize;
 
@@ -29,6 +30,8 @@ pub enum Stop {
     Cancelled,
     /// Every draft session was busy: the draft stepped aside without running.
     Busy,
+    /// The next word was a list marker or code, which an opener never shows.
+    Format,
 }
 
 /// Abbreviations whose full stop does not end a sentence.
@@ -48,6 +51,11 @@ pub fn visible(text: &str, max_words: usize) -> (usize, Option<Stop>) {
             continue;
         }
         if let Some(start) = word_start.take() {
+            let line_start = text[..start].trim_end_matches([' ', '\t']);
+            let line_start = line_start.is_empty() || line_start.ends_with('\n');
+            if is_format(&text[start..i], line_start) {
+                return (end, Some(Stop::Format));
+            }
             words += 1;
             end = i;
             if ends_sentence(&text[start..i]) {
@@ -85,6 +93,44 @@ fn ends_sentence(word: &str) -> bool {
         // "3." in "3. Mix the flour" is a list number, "a.m." an abbreviation.
         && !word[..word.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !word[..word.len() - 1].contains('.')
+}
+
+/// Whether `word` is a list marker at the start of a line ("1.", "2)", "-", "*", "•"),
+/// markup or code ("# Title", "`x`", "def", "fn", "{", "a=b", "f(x)"): the start of a list, a
+/// heading or a code block, not prose an opener may show.
+fn is_format(word: &str, line_start: bool) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "def",
+        "fn",
+        "func",
+        "function",
+        "class",
+        "import",
+        "from",
+        "#include",
+        "package",
+        "const",
+        "let",
+        "var",
+        "public",
+        "private",
+        "select",
+        "<?php",
+        "<html>",
+        "<!doctype",
+    ];
+    let digits = word.trim_end_matches(['.', ')', ':']);
+    let numbered = word.len() > digits.len()
+        && !digits.is_empty()
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase() && digits.len() == 1);
+    let marker = numbered || matches!(word, "-" | "*" | "•" | "+" | "–" | "—");
+    (line_start && marker)
+        || word.starts_with(['#', '`', '{', '}', '[', '<', '|', '>', '$'])
+        || word.contains(['`', '{', '}', '=', ';', '_'])
+        || (word.contains('(') && !word.starts_with('('))
+        || KEYWORDS.contains(&word)
 }
 
 /// Number of words in `text`.
@@ -129,6 +175,33 @@ mod tests {
         );
         // A leading blank line is not a stop: no word yet.
         assert_eq!(visible("\nHello there", 8), (6, None));
+    }
+
+    #[test]
+    fn list_markers_and_code_are_never_shown() {
+        for text in [
+            "1. Preheat the oven",
+            "2) Mix",
+            "- Flour and",
+            "* Eggs ",
+            "# Recipe ",
+            "```python\ndef",
+            "def add(a, b):",
+            "`x` is",
+            "a. Yes ",
+        ] {
+            assert_eq!(visible(text, 8), (0, Some(Stop::Format)), "{text}");
+        }
+        assert_eq!(
+            visible("Here is the code: def add", 8),
+            (17, Some(Stop::Format))
+        );
+        assert_eq!(visible("It costs 3.5 dollars (about", 8), (20, None));
+        assert_eq!(
+            visible("Sure - it opened in 2019. ", 8).1,
+            Some(Stop::Sentence)
+        );
+        assert_eq!(visible("Yes, it is. ", 8).1, Some(Stop::Sentence));
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub enum Reply {
     },
     /// Never answers.
     Stall,
+    /// This reply, after a pause (a cloud that takes its time to answer at all).
+    After(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -179,7 +181,12 @@ async fn answer(
     rec.lock().unwrap().push(recorded.clone());
     let (tx, rx) = mpsc::channel(16);
     let sse = vec![("content-type", "text/event-stream".to_string())];
-    let (status, headers) = match handler(&recorded) {
+    let mut reply = handler(&recorded);
+    while let Reply::After(pause, inner) = reply {
+        tokio::time::sleep(pause).await;
+        reply = *inner;
+    }
+    let (status, headers) = match reply {
         Reply::Whole {
             status,
             headers,
@@ -263,6 +270,7 @@ async fn answer(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             (200, sse)
         }
+        Reply::After(..) => unreachable!("unwrapped above"),
     };
     let mut resp = Response::builder().status(StatusCode::from_u16(status).unwrap());
     for (k, v) in headers {

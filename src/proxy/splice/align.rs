@@ -5,11 +5,19 @@
 use serde_json::{json, Value};
 
 use crate::api::Route;
+use crate::draft::fit::{constrains_form, looks_english};
 use crate::draft::Turn;
 
+/// Below this `max_tokens` the opener would be a large share of the whole answer (or all
+/// of it), and the client asked for a short one: such requests are not drafted.
+pub const MIN_MAX_TOKENS: u64 = 32;
+
 /// The conversation to draft from, when `body` is a request the draft may answer: a
-/// streamed chat with one choice, no tools, no structured output or logprobs, whose last
-/// turn is the user's. Everything else is proxied untouched.
+/// streamed chat with one choice, no tools, no structured output or logprobs, no `stop`
+/// sequences and no small `max_tokens` (an opener cannot honour them), whose last turn is
+/// the user's, in English (the draft model's language), and does not fix the shape of the
+/// answer ("Answer only yes or no", "Return only the code"). Everything else is proxied
+/// untouched.
 pub fn gate(route: Route, body: &Value) -> Option<Vec<Turn>> {
     if route != Route::ChatCompletions || body.get("stream") != Some(&Value::Bool(true)) {
         return None;
@@ -33,6 +41,17 @@ pub fn gate(route: Route, body: &Value) -> Option<Vec<Turn>> {
             .get("modalities")
             .and_then(Value::as_array)
             .is_some_and(|m| m.iter().any(|x| x != "text"))
+        || body.get("stop").is_some_and(|s| match s {
+            Value::Null => false,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            _ => true,
+        })
+        || ["max_tokens", "max_completion_tokens"].iter().any(|k| {
+            body.get(k)
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n < MIN_MAX_TOKENS)
+        })
     {
         return None;
     }
@@ -52,7 +71,10 @@ pub fn gate(route: Route, body: &Value) -> Option<Vec<Turn>> {
             Some(Turn::new(role, content))
         })
         .collect();
-    (turns.last()?.role == "user").then_some(turns)
+    let last = turns.last()?;
+    let fits =
+        last.role == "user" && looks_english(&last.content) && !constrains_form(&last.content);
+    fits.then_some(turns)
 }
 
 /// A message's text: the string, or its text parts joined.
@@ -277,11 +299,17 @@ mod tests {
             turns,
             vec![Turn::new("system", "Be brief."), Turn::new("user", "Hi")]
         );
-        assert!(gate(
-            Route::ChatCompletions,
-            &chat(json!({"n": 1, "logprobs": false}))
-        )
-        .is_some());
+        for fine in [
+            json!({"n": 1, "logprobs": false}),
+            json!({"stop": null}),
+            json!({"stop": []}),
+            json!({"max_tokens": 500}),
+        ] {
+            assert!(
+                gate(Route::ChatCompletions, &chat(fine.clone())).is_some(),
+                "{fine}"
+            );
+        }
         for extra in [
             json!({"stream": false}),
             json!({"n": 2}),
@@ -292,6 +320,12 @@ mod tests {
             json!({"top_logprobs": 2}),
             json!({"modalities": ["text", "audio"]}),
             json!({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}),
+            json!({"stop": ["are"]}),
+            json!({"stop": "\n"}),
+            json!({"max_tokens": 1}),
+            json!({"max_completion_tokens": 20}),
+            json!({"messages": [{"role": "user", "content": "Answer only yes or no: is it?"}]}),
+            json!({"messages": [{"role": "user", "content": "Wie koche ich ein Ei?"}]}),
         ] {
             assert!(
                 gate(Route::ChatCompletions, &chat(extra.clone())).is_none(),

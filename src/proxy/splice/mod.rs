@@ -41,7 +41,8 @@ use tracing::{warn, Instrument};
 use super::body::ProxyBody;
 use super::error::ProxyError;
 use super::pipeline::{self, Ctx, Responded};
-use super::stream_unmask::{StreamFormat, StreamRewriter};
+use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
+use super::upstream::copy_end_to_end;
 use super::State;
 use crate::api::sse::{self, SseItem, SseParser};
 use crate::draft::{Draft, Drafter, Stop, Turn};
@@ -56,7 +57,8 @@ use align::{continuation_body, joiner, overlap, Overlap, Prefill};
 pub struct DraftReport {
     pub stats: Option<Draft>,
     /// `matched`, `repaired`, `abandoned` (the cloud was first), `unconfident`, `busy` (every
-    /// draft session was taken: the draft stepped aside), `failed` (the draft model erred),
+    /// draft session was taken: the draft stepped aside), `format` (the reply began with a
+    /// list marker or code, never drafted), `failed` (the draft model erred),
     /// `cloud_error` (the upstream failed after the opener).
     pub outcome: &'static str,
     /// From request received to the first opener word sent to the client.
@@ -138,10 +140,7 @@ pub(super) async fn respond(
         msg = words.recv() => match msg {
             Some(DraftMsg::Word(first)) => Start::Opener(first, task),
             Some(DraftMsg::Done(Ok(stats))) => {
-                report.outcome = match stats.stop {
-                    Stop::Busy => "busy",
-                    _ => "unconfident",
-                };
+                report.outcome = not_drafted(&stats);
                 report.stats = Some(stats);
                 Start::Plain(task)
             }
@@ -180,6 +179,15 @@ pub(super) async fn respond(
     Ok(Responded::Streaming(start_stream(
         state, ctx, start, words, up, cancel,
     )))
+}
+
+/// The outcome of a draft that wrote nothing.
+fn not_drafted(stats: &Draft) -> &'static str {
+    match stats.stop {
+        Stop::Busy => "busy",
+        Stop::Format => "format",
+        _ => "unconfident",
+    }
 }
 
 /// How the reply starts.
@@ -476,6 +484,21 @@ impl CloudStream {
 /// Why a spliced stream ended early.
 struct Ended(String);
 
+/// What ends a spliced stream with an error event: an error of the proxy's own, or the
+/// upstream's error object (unmasked, with its HTTP status added), which keeps the cloud's
+/// type and code for the client. Once the opener has gone out under a 200, an event is the
+/// only place left for them.
+enum Failure {
+    Proxy(ProxyError),
+    Upstream(Value),
+}
+
+impl From<ProxyError> for Failure {
+    fn from(err: ProxyError) -> Failure {
+        Failure::Proxy(err)
+    }
+}
+
 /// Answers the client with a stream now and runs the rest of the splice on a task that owns
 /// the request from here on.
 fn start_stream(
@@ -487,6 +510,11 @@ fn start_stream(
     cancel: Arc<AtomicBool>,
 ) -> Response<ProxyBody> {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
+    // The cloud's headers came first: the client gets them (its request id, rate limits).
+    let cloud_headers = match &start {
+        Start::Cloud(resp) => Some(resp.headers().clone()),
+        _ => None,
+    };
     let mut ctx = std::mem::replace(ctx, Ctx::new(ctx.id.clone(), ctx.route, ctx.client));
     ctx.status = 200;
     ctx.draft = Some(DraftReport {
@@ -521,6 +549,10 @@ fn start_stream(
     );
     let mut resp = Response::new(ProxyBody::Stream(rx));
     let headers = resp.headers_mut();
+    if let Some(cloud) = cloud_headers {
+        copy_end_to_end(&cloud, headers);
+        headers.remove(header::CONTENT_ENCODING);
+    }
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
@@ -560,12 +592,22 @@ impl Splice<'_> {
         Duration::from_millis(self.state.config.upstream.idle_timeout_ms)
     }
 
-    /// Sends `err` as the stream's last event.
-    async fn fail(&mut self, err: ProxyError) -> Result<(), Ended> {
+    /// Sends `failure` as the stream's last event.
+    async fn fail(&mut self, failure: impl Into<Failure>) -> Result<(), Ended> {
         let mut out = Vec::new();
-        self.chunks.error(&err, &mut out);
+        let reason = match failure.into() {
+            Failure::Proxy(err) => {
+                self.chunks.error(&err, &mut out);
+                err.message
+            }
+            Failure::Upstream(error) => {
+                let status = error["status"].as_u64().unwrap_or(0);
+                sse::write_event(&mut out, None, &json!({ "error": error }).to_string());
+                format!("upstream answered {status} after the opener")
+            }
+        };
         self.emit(out).await?;
-        Err(Ended(err.message))
+        Err(Ended(reason))
     }
 
     /// The opener's first word goes out under the proxy's own stream.
@@ -614,11 +656,7 @@ impl Splice<'_> {
                     drop(words); // stops the draft at its next word
                     let report = self.report();
                     if report.outcome.is_empty() {
-                        report.outcome = if report.stats.is_some() {
-                            "unconfident"
-                        } else {
-                            "abandoned"
-                        };
+                        report.outcome = report.stats.as_ref().map_or("abandoned", not_drafted);
                     }
                     return self.pass_through(cloud).await;
                 };
@@ -661,7 +699,7 @@ impl Splice<'_> {
             (Some(cloud), _) => Ok(cloud),
             (None, Some(task)) => match joined_response(task.await, self.ctx) {
                 Ok(resp) => self.stream_or_error(resp, &vault).await,
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             },
             (None, None) => unreachable!("one of the two is set"),
         };
@@ -744,7 +782,7 @@ impl Splice<'_> {
         &self,
         resp: Response<Incoming>,
         vault: &Arc<Vault>,
-    ) -> Result<CloudStream, ProxyError> {
+    ) -> Result<CloudStream, Failure> {
         if is_stream(&resp) {
             return Ok(CloudStream::new(
                 resp.into_body(),
@@ -752,7 +790,8 @@ impl Splice<'_> {
                 self.idle(),
             ));
         }
-        // An upstream error: its own message, unmasked, in the stream's error event.
+        // An upstream error (a 429, a 500, …): its own error object, unmasked, becomes the
+        // stream's error event, so the client reads the cloud's type, code and message.
         let status = resp.status();
         let limit = self.state.config.upstream.max_response_bytes;
         let bytes = Limited::new(resp.into_body(), limit)
@@ -760,19 +799,21 @@ impl Splice<'_> {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let message = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| {
-                v["error"]["message"]
-                    .as_str()
-                    .map(|m| vault.unmask(m).into_owned())
-            })
-            .unwrap_or_else(|| format!("upstream answered {status}"));
-        let mut err = ProxyError::bad_gateway(message);
-        if !status.is_success() {
-            err.status = status;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(mut v) if v.get("error").is_some_and(Value::is_object) => {
+                unmask_json_strings(vault, &mut v);
+                let mut error = v["error"].take();
+                error["status"] = status.as_u16().into();
+                Err(Failure::Upstream(error))
+            }
+            _ => {
+                let mut err = ProxyError::bad_gateway(format!("upstream answered {status}"));
+                if !status.is_success() {
+                    err.status = status;
+                }
+                Err(Failure::Proxy(err))
+            }
         }
-        Err(err)
     }
 
     /// Reads the cloud's text until it can be compared with the opener. On a match, sends
