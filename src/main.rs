@@ -1,6 +1,6 @@
 //! The `veilgate` command: `serve`, `mask`, `draft`, `health`, `audit verify|show`.
 
-use std::io::{BufReader, Write};
+use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,10 +30,16 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8787 (overrides server.listen).
         #[arg(long)]
         listen: Option<String>,
-        /// Upstream base URL, e.g. https://api.openai.com/v1 (overrides upstream.base_url);
-        /// `demo`: a built-in loopback upstream that quotes back the masked text it received.
+        /// Upstream base URL of the OpenAI-format routes, e.g. https://api.openai.com/v1
+        /// (overrides upstream.base_url; /v1/messages keeps upstream.anthropic_base_url, see
+        /// --anthropic-upstream); `demo`: a built-in loopback upstream for every route that
+        /// quotes back the masked text it received.
         #[arg(long)]
         upstream: Option<String>,
+        /// Upstream base URL of the Anthropic route /v1/messages, e.g.
+        /// https://api.anthropic.com/v1 (overrides upstream.anthropic_base_url).
+        #[arg(long)]
+        anthropic_upstream: Option<String>,
     },
     /// Mask stdin and print the masked text and the entities found, as JSON.
     Mask {
@@ -58,7 +64,7 @@ enum Command {
     },
     /// Draft the opening words of a reply to the prompt on stdin, with timings, as JSON.
     Draft {
-        #[arg(long)]
+        #[arg(long, env = "VEILGATE_CONFIG")]
         config: Option<PathBuf>,
         /// Read one {"id","prompt"} object per line; write one result per line.
         #[arg(long)]
@@ -87,14 +93,40 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, and never under NO_COLOR: a log file or a
+        // collector gets plain text.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     match run(cli) {
         Ok(code) => code,
+        // A reader that stopped early (`veilgate audit show | head`) is not an error.
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("veilgate: {e:#}");
+            eprintln!("veilgate: {}", report(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes on one line, each cause said once: an error whose message
+/// already quotes its source (an OS error's text) does not get it repeated.
+fn report(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
+}
+
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -103,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             listen,
             upstream,
+            anthropic_upstream,
         } => {
             let mut cfg = Config::load(config.as_deref())?;
             if let Some(listen) = listen {
@@ -111,6 +144,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let demo = upstream.as_deref() == Some("demo");
             if let Some(upstream) = upstream.filter(|_| !demo) {
                 cfg.upstream.base_url = upstream;
+            }
+            if let Some(anthropic) = anthropic_upstream {
+                cfg.upstream.anthropic_base_url = anthropic;
             }
             serve(cfg, demo)?;
             Ok(ExitCode::SUCCESS)

@@ -22,7 +22,9 @@ static INIT: Mutex<()> = Mutex::new(());
 /// How to fix a missing library, appended to every error about it.
 const HOW_TO_FIX: &str =
     "run scripts/setup-python.sh (it installs PyPI's onnxruntime 1.31 into .venv), \
-     or point ORT_DYLIB_PATH or privacy.onnxruntime at libonnxruntime.so.1.31.x";
+     or point ORT_DYLIB_PATH or privacy.onnxruntime at libonnxruntime.so.1.31.x; \
+     or run rules-only, without either model, with VEILGATE__PRIVACY__TAGGER=false \
+     VEILGATE__DRAFT__ENABLED=false (names, places and organisations are then not masked)";
 
 /// The process's ONNX Runtime environment, loading the library on first use.
 pub fn environment(explicit: Option<&Path>) -> anyhow::Result<&'static Environment> {

@@ -1,5 +1,6 @@
 //! The `veilgate` command as a user runs it: `mask` (character offsets, JSON Lines), a
-//! missing ONNX Runtime library, and `audit verify` on an intact and a tampered log.
+//! missing ONNX Runtime library, `audit verify` on an intact and a tampered log, `audit show`
+//! into a pipe closed early, error messages, and `draft` with `VEILGATE_CONFIG`.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -90,6 +91,10 @@ fn a_missing_onnx_runtime_is_one_clear_error() {
         "{err}"
     );
     assert!(err.contains("scripts/setup-python.sh"), "{err}");
+    assert!(
+        err.contains("VEILGATE__PRIVACY__TAGGER=false VEILGATE__DRAFT__ENABLED=false"),
+        "the message says how to run rules-only: {err}"
+    );
     assert_eq!(
         err.lines().filter(|l| l.contains("veilgate:")).count(),
         1,
@@ -139,4 +144,62 @@ fn audit_verify_passes_an_intact_log_and_names_the_first_break() {
         "{}",
         String::from_utf8_lossy(&bad.stdout)
     );
+}
+
+#[test]
+fn an_os_error_says_its_text_once() {
+    let out = veilgate(&["audit", "verify", "/nonexistent/audit.jsonl"], &[], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/audit.jsonl"), "{err}");
+}
+
+#[test]
+fn audit_show_into_a_reader_that_stops_early_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = veilgate::audit::AuditLog::open(&veilgate::audit::AuditConfig {
+        path: Some(path.clone()),
+        ..Default::default()
+    })
+    .unwrap()
+    .unwrap();
+    // Far more than a pipe holds, so `show` is still writing when the reader goes.
+    for i in 0..3000 {
+        let r = veilgate::audit::AuditRecord::new(
+            format!("req-{i}"),
+            "chat.completions",
+            "127.0.0.1:1",
+        );
+        log.append(r).unwrap();
+    }
+    log.close().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veilgate"))
+        .args(["audit", "show", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take()); // `| head -c 64`
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn draft_reads_the_configuration_named_by_veilgate_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("veilgate.toml");
+    std::fs::write(&config, "[draft]\nmodel = \"/nonexistent/draft-model\"\n").unwrap();
+    let out = veilgate(
+        &["draft"],
+        &[("VEILGATE_CONFIG", config.to_str().unwrap())],
+        "Hello",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/draft-model"), "{err}");
 }

@@ -78,6 +78,22 @@ async fn the_demo_upstream_quotes_masked_text_and_the_client_sees_the_values() {
                 format!("I received: {TEXT}"),
                 "{path} stream={stream}"
             );
+            if path == "/v1/chat/completions" && !stream {
+                // Usage counts the words of what the upstream received and wrote.
+                let usage = &answer.json()["usage"];
+                let (input, output) = (
+                    usage["prompt_tokens"].as_u64(),
+                    usage["completion_tokens"].as_u64(),
+                );
+                assert!(
+                    input.unwrap() >= 4 && output.unwrap() > input.unwrap(),
+                    "{usage}"
+                );
+                assert_eq!(
+                    usage["total_tokens"].as_u64(),
+                    Some(input.unwrap() + output.unwrap())
+                );
+            }
         }
     }
     let embeddings = send(
@@ -97,6 +113,14 @@ async fn the_demo_upstream_quotes_masked_text_and_the_client_sees_the_values() {
     )
     .await;
     assert_eq!(models.json()["data"][0]["id"], "veilgate-demo");
+    let model = send(
+        Request::get(proxy.url("/v1/models/gpt-4o-mini"))
+            .body(Full::default())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(model.json()["id"], "gpt-4o-mini");
+    assert_eq!(model.json()["object"], "model");
 
     let (status, logs) = proxy.stop();
     assert!(status.success(), "{logs}");

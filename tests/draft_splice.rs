@@ -153,14 +153,6 @@ fn slow_cloud(text: &str) -> Reply {
     }
 }
 
-fn audit_records(dir: &tempfile::TempDir) -> Vec<Value> {
-    std::fs::read_to_string(dir.path().join("audit.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_opener_arrives_first_and_a_cloud_that_repeats_it_is_not_doubled() {
     let cloud_text = "Sure, here is a plan for [EMAIL_1]: first, list the goals.";
@@ -485,6 +477,30 @@ async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_statu
     assert_eq!(v["error"]["status"], 429);
     assert_eq!(v["error"]["message"], format!("Slow down, {EMAIL}"));
     proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drafted_stream_read_to_done_is_complete_even_if_the_client_hangs_up_then() {
+    let upstream = FakeUpstream::start(|_| {
+        let mut chunks: Vec<Bytes> = chat_sse("Sure, here it is.", 5)
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        chunks.push(Bytes::from_static(b": upstream still open\n\n"));
+        Reply::Sse {
+            chunks,
+            delay: Duration::from_millis(60),
+        }
+    })
+    .await;
+    let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Sure,"], 0)).await;
+    let read = read_until_done(&proxy, &chat_request()).await;
+    assert_eq!(chat_stream_text(&read), "Sure, here it is.");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let dir = proxy.stop().await;
+    let record = audit_records(&dir).pop().unwrap();
+    assert_eq!(record["draft"]["outcome"], "matched");
+    assert!(record["error"].is_null(), "{}", record["error"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

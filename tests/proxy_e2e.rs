@@ -433,6 +433,7 @@ async fn unreachable_or_stalled_upstreams_give_502_and_504() {
     .await;
     let answer = post_json(&proxy, "/v1/chat/completions", &chat("hi", false)).await;
     assert_eq!(answer.status, 502);
+    assert!(answer.headers.contains_key("x-veilgate-request-id"));
     assert_eq!(answer.json()["error"]["type"], "upstream_error");
     proxy.stop().await;
 }
@@ -506,6 +507,32 @@ async fn client_disconnect_cancels_the_upstream_stream() {
         "upstream stream was not cancelled"
     );
     proxy.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_read_to_done_is_complete_even_if_the_client_hangs_up_then() {
+    // The upstream keeps its connection open a while after [DONE]; the client, like the
+    // OpenAI SDKs, stops reading at [DONE] and goes.
+    let upstream = FakeUpstream::start(|_| {
+        let mut chunks: Vec<Bytes> = chat_sse("All done.", 4)
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        chunks.push(Bytes::from_static(b": upstream still open\n\n"));
+        Reply::Sse {
+            chunks,
+            delay: Duration::from_millis(60),
+        }
+    })
+    .await;
+    let proxy = Proxy::start(&upstream, |_| {}).await;
+    let read = read_until_done(&proxy, &chat("hi", true)).await;
+    assert_eq!(chat_stream_text(&read), "All done.");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let dir = proxy.stop().await;
+    let record = audit_records(&dir).pop().unwrap();
+    assert_eq!(record["status"], 200);
+    assert!(record["error"].is_null(), "{}", record["error"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -592,6 +619,10 @@ async fn bad_inputs_get_clear_errors_and_the_proxy_keeps_serving() {
         assert_eq!(answer.status.as_u16(), status, "{}", answer.text());
         assert_eq!(answer.json()["error"]["code"], code);
         assert!(answer.json()["error"]["message"].as_str().is_some());
+        assert!(
+            answer.headers.contains_key("x-veilgate-request-id"),
+            "the {status} answer names its request"
+        );
         let ok = post_json(&proxy, "/v1/chat/completions", &chat("still there?", false)).await;
         assert_eq!(ok.status, 200);
     }
@@ -779,6 +810,7 @@ async fn a_failing_detector_refuses_the_request_and_forwards_nothing() {
         )
         .await;
         assert_eq!(answer.status, 503);
+        assert!(answer.headers.contains_key("x-veilgate-request-id"));
         assert_eq!(answer.json()["error"]["code"], "detector_unavailable");
         assert!(answer.json()["error"]["message"]
             .as_str()

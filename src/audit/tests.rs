@@ -334,6 +334,17 @@ fn show_prints_request_id_entity_counts_and_texts() {
     r.placeholders = log.digest_placeholders([("[EMAIL_1]", "a@b.example")]);
     r.error = Some("upstream timeout".into());
     log.append(r).unwrap();
+    let mut drafted = record(9);
+    let opener =
+        "Sure, here is a plan for [PERSON_1] that covers every step of the move. ".repeat(4);
+    drafted.draft = Some(serde_json::json!({
+        "outcome": "repaired",
+        "continuation_request": {"messages": [
+            {"role": "user", "content": "Plan the move for [PERSON_1]"},
+            {"role": "assistant", "content": opener}
+        ]}
+    }));
+    log.append(drafted).unwrap();
     let mut nothing_sent = record(8);
     nothing_sent.masked_request = Value::Null;
     nothing_sent.status = 503;
@@ -352,6 +363,9 @@ fn show_prints_request_id_entity_counts_and_texts() {
         "upstream first byte 600.0 ms",
         "status 503",
         "sent          nothing",
+        "continuation sent",
+        // The continuation in full, however long.
+        &format!("assistant: {opener}"),
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }

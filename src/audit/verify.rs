@@ -208,11 +208,16 @@ fn write_block(out: &mut dyn Write, line_no: u64, r: &Value) -> std::io::Result<
     });
     writeln!(out, "  placeholders  {}", or_none(placeholders))?;
     writeln!(out, "  timings       {}", timings(r.get("timings")))?;
-    if let Some(draft) = r.get("draft").filter(|d| !d.is_null()) {
+    let draft = r.get("draft").filter(|d| !d.is_null());
+    if let Some(draft) = draft {
+        let mut stats = draft.clone();
+        if let Some(obj) = stats.as_object_mut() {
+            obj.remove("continuation_request");
+        }
         writeln!(
             out,
             "  draft         {}",
-            truncate(&draft.to_string(), SHOW_WIDTH)
+            truncate(&stats.to_string(), SHOW_WIDTH)
         )?;
     }
     if let Some(error) = r.get("error").and_then(Value::as_str) {
@@ -234,6 +239,13 @@ fn write_block(out: &mut dyn Write, line_no: u64, r: &Value) -> std::io::Result<
                     writeln!(out, "    {who}: {}", truncate(&one_line(&text), SHOW_WIDTH))?;
                 }
             }
+        }
+    }
+    // The continuation request also left the machine: shown whole, every text in full.
+    if let Some(body) = draft.and_then(|d| d.get("continuation_request")) {
+        writeln!(out, "  continuation sent")?;
+        for (who, text) in body_texts(body) {
+            writeln!(out, "    {who}: {}", one_line(&text))?;
         }
     }
     writeln!(

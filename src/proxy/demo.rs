@@ -54,8 +54,12 @@ async fn answer(req: Request<Incoming>) -> Response<ProxyBody> {
     let path = req.uri().path().to_string();
     let route = Route::from_path(&path);
     if req.method() == Method::GET && route == Some(Route::Models) {
-        return json_reply(json!({"object": "list", "data": [
-            {"id": "veilgate-demo", "object": "model", "created": 0, "owned_by": "veilgate"}]}));
+        let model =
+            |id: &str| json!({"id": id, "object": "model", "created": 0, "owned_by": "veilgate"});
+        return match path.trim_end_matches('/').strip_prefix("/v1/models/") {
+            Some(id) => json_reply(model(id)),
+            None => json_reply(json!({"object": "list", "data": [model("veilgate-demo")]})),
+        };
     }
     let body = req.into_body().collect().await.map(|b| b.to_bytes());
     let (Some(route), Ok(body)) = (route.filter(|r| r.carries_text()), body) else {
@@ -79,43 +83,62 @@ async fn answer(req: Request<Incoming>) -> Response<ProxyBody> {
         .as_str()
         .unwrap_or("veilgate-demo")
         .to_string();
+    let usage = Usage {
+        input: words(&received),
+        output: words(&quoted),
+    };
     if route == Route::Embeddings {
-        return json_reply(embeddings(&model, texts.len()));
+        return json_reply(embeddings(&model, texts.len(), usage));
     }
     if request["stream"] == true {
-        let events = stream_events(route, &model, &quoted);
+        let events = stream_events(route, &model, &quoted, usage);
         return stream_reply(events);
     }
-    json_reply(whole(route, &model, &quoted))
+    json_reply(whole(route, &model, &quoted, usage))
+}
+
+/// What a reply cost, counted in words: the demo has no tokenizer, and words are what a
+/// reader can check against the text.
+#[derive(Clone, Copy)]
+struct Usage {
+    input: usize,
+    output: usize,
+}
+
+impl Usage {
+    fn openai(self) -> Value {
+        json!({"prompt_tokens": self.input, "completion_tokens": self.output,
+            "total_tokens": self.input + self.output})
+    }
+}
+
+fn words(text: &str) -> usize {
+    text.split_whitespace().count()
 }
 
 /// A non-streamed reply of `route`'s format whose text is `text`.
-fn whole(route: Route, model: &str, text: &str) -> Value {
+fn whole(route: Route, model: &str, text: &str, usage: Usage) -> Value {
     match route {
         Route::Completions => json!({"id": "cmpl-demo", "object": "text_completion", "created": 0,
             "model": model, "choices": [{"index": 0, "text": text, "logprobs": null,
-            "finish_reason": "stop"}], "usage": usage()}),
+            "finish_reason": "stop"}], "usage": usage.openai()}),
         Route::Responses => response_object(model, "completed", Some(text)),
         Route::Messages => json!({"id": "msg_demo", "type": "message", "role": "assistant",
             "model": model, "content": [{"type": "text", "text": text}],
             "stop_reason": "end_turn", "stop_sequence": null,
-            "usage": {"input_tokens": 1, "output_tokens": 1}}),
+            "usage": {"input_tokens": usage.input, "output_tokens": usage.output}}),
         _ => json!({"id": "chatcmpl-demo", "object": "chat.completion", "created": 0,
             "model": model, "choices": [{"index": 0, "message": {"role": "assistant",
-            "content": text}, "finish_reason": "stop"}], "usage": usage()}),
+            "content": text}, "finish_reason": "stop"}], "usage": usage.openai()}),
     }
 }
 
-fn usage() -> Value {
-    json!({"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2})
-}
-
-fn embeddings(model: &str, inputs: usize) -> Value {
+fn embeddings(model: &str, inputs: usize, usage: Usage) -> Value {
     let data: Vec<Value> = (0..inputs.max(1))
         .map(|i| json!({"object": "embedding", "index": i, "embedding": [0.0, 0.5, 1.0]}))
         .collect();
     json!({"object": "list", "data": data, "model": model,
-        "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        "usage": {"prompt_tokens": usage.input, "total_tokens": usage.input}})
 }
 
 /// A Responses API `response` object, with one output message when `text` is given.
@@ -131,7 +154,12 @@ fn message_item(text: &str) -> Value {
 }
 
 /// The SSE events (name, data) of a streamed reply of `route`'s format.
-fn stream_events(route: Route, model: &str, text: &str) -> Vec<(Option<&'static str>, String)> {
+fn stream_events(
+    route: Route,
+    model: &str,
+    text: &str,
+    usage: Usage,
+) -> Vec<(Option<&'static str>, String)> {
     let chars: Vec<char> = text.chars().collect();
     let deltas: Vec<String> = chars
         .chunks(DELTA_CHARS)
@@ -191,9 +219,10 @@ fn stream_events(route: Route, model: &str, text: &str) -> Vec<(Option<&'static 
             }
         }
         Route::Messages => {
-            let mut start = whole(Route::Messages, model, text);
+            let mut start = whole(Route::Messages, model, text, usage);
             start["content"] = json!([]);
             start["stop_reason"] = Value::Null;
+            start["usage"]["output_tokens"] = json!(0);
             events.push((Some("message_start"), json!({"message": start})));
             events.push((
                 Some("content_block_start"),
@@ -206,7 +235,7 @@ fn stream_events(route: Route, model: &str, text: &str) -> Vec<(Option<&'static 
                 ));
             }
             events.push((Some("content_block_stop"), json!({"index": 0})));
-            events.push((Some("message_delta"), json!({"delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 1}})));
+            events.push((Some("message_delta"), json!({"delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": usage.output}})));
             events.push((Some("message_stop"), json!({})));
             for (name, data) in events.iter_mut() {
                 data["type"] = json!(name);

@@ -290,7 +290,7 @@ async fn models(state: &State, req: Request<Incoming>, mut ctx: Ctx) -> Response
     .await;
     let resp = result.unwrap_or_else(|e| {
         ctx.error = Some(e.message.clone());
-        error_response(&e, false)
+        error_response(&e, false, &ctx.id)
     });
     ctx.status = resp.status().as_u16();
     pipeline::audit(state, &ctx);

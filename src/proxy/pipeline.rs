@@ -136,7 +136,7 @@ async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Resp
             ctx.status = err.status.as_u16();
             ctx.error = Some(err.message.clone());
             audit(&state, &ctx);
-            error_response(&err, ctx.route.is_anthropic())
+            error_response(&err, ctx.route.is_anthropic(), &ctx.id)
         }
     }
 }
@@ -377,9 +377,14 @@ fn respond_stream(
     tokio::spawn(
         async move {
             let mut out = Vec::new();
+            // Once the terminal event is on its way the reply is complete, even if the client
+            // then hangs up (the OpenAI SDKs stop reading at `[DONE]`). The upstream is still
+            // read to its end while the client stays, so its connection can be reused.
+            let gone =
+                |rewriter: &StreamRewriter| (!rewriter.ended()).then_some("client disconnected");
             let outcome = loop {
                 let frame = tokio::select! {
-                    _ = tx.closed() => break Some("client disconnected"),
+                    _ = tx.closed() => break gone(&rewriter),
                     frame = tokio::time::timeout(idle, body.frame()) => frame,
                 };
                 let failure = match frame {
@@ -411,7 +416,7 @@ fn respond_stream(
                         .await
                         .is_err()
                 {
-                    break Some("client disconnected");
+                    break gone(&rewriter);
                 }
             };
             drop(body); // cancels the upstream request if it is still running
@@ -504,17 +509,18 @@ pub(super) fn refuse(
             warn!(request_id = %id, "audit record not written: {e}");
         }
     }
-    error_response(&err, anthropic)
+    error_response(&err, anthropic, &id)
 }
 
-/// An error as the client sees it.
-pub fn error_response(err: &ProxyError, anthropic: bool) -> Response<ProxyBody> {
+/// An error as the client sees it, tagged with the request's id like every answer.
+pub fn error_response(err: &ProxyError, anthropic: bool, id: &str) -> Response<ProxyBody> {
     let mut resp = Response::new(ProxyBody::full(err.body(anthropic)));
     *resp.status_mut() = err.status;
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    set_request_id(resp.headers_mut(), id);
     resp
 }
 

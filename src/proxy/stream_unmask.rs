@@ -177,6 +177,12 @@ impl StreamRewriter {
         }
     }
 
+    /// Whether the stream's terminal event (`[DONE]`, `response.completed`, `message_stop`)
+    /// or an upstream error has been written out: nothing more is owed to the client.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
     /// Feed upstream bytes; append the rewritten SSE bytes for the client to `out`.
     pub fn push(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), StreamError> {
         let mut items = std::mem::take(&mut self.items);

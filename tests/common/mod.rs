@@ -559,3 +559,33 @@ pub fn chat_stream_text(body: &str) -> String {
         })
         .collect()
 }
+
+/// The audit records a stopped proxy wrote, in order.
+pub fn audit_records(dir: &tempfile::TempDir) -> Vec<Value> {
+    std::fs::read_to_string(dir.path().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Posts a streamed chat and reads it the way the OpenAI SDKs do: up to `data: [DONE]`,
+/// then hangs up without waiting for the end of the body. Returns what was read.
+pub async fn read_until_done(proxy: &Proxy, body: &Value) -> String {
+    let req = Request::post(proxy.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let resp = client().request(req).await.unwrap();
+    let mut body = resp.into_body();
+    let mut read = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Some(data) = frame.unwrap().data_ref() {
+            read.extend_from_slice(data);
+        }
+        if String::from_utf8_lossy(&read).contains("data: [DONE]") {
+            break;
+        }
+    }
+    String::from_utf8(read).unwrap()
+}

@@ -907,7 +907,12 @@ impl Splice<'_> {
             let mut out = Vec::new();
             match item {
                 Cloud::Chunk(chunk) => self.chunks.write(chunk, &mut out),
-                Cloud::Done => sse::write_event(&mut out, None, "[DONE]"),
+                Cloud::Done => {
+                    // The reply is complete once `[DONE]` is on its way, whatever the
+                    // client or the upstream do next.
+                    sse::write_event(&mut out, None, "[DONE]");
+                    return self.emit(out).await;
+                }
                 Cloud::Raw(raw) => out = raw,
                 Cloud::Failed(reason, event) => {
                     self.emit(event).await?;
