@@ -33,9 +33,9 @@ EXTRA_PACKAGES=(
 say() { echo "setup-python: $*"; }
 die() { echo "setup-python: error: $*" >&2; exit 1; }
 
-command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (install python3 >= 3.9, e.g. apt-get install python3 python3-venv)"
-"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
-    || die "$("$PYTHON" -V 2>&1) is too old; Python >= 3.9 is needed"
+command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (install python3 >= 3.11, e.g. apt-get install python3 python3-venv)"
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+    || die "$("$PYTHON" -V 2>&1) is too old; Python >= 3.11 is needed (the version the SDK tests and benches are run with)"
 
 # One set-up at a time (two test runs starting together must not both build the venv).
 if command -v flock >/dev/null 2>&1; then

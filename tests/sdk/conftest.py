@@ -49,9 +49,6 @@ class Proxy:
             {
                 "VEILGATE__UPSTREAM__ANTHROPIC_BASE_URL": upstream.base_url,
                 "VEILGATE__AUDIT__PATH": str(self.audit_path),
-                # The draft model (if one is ever shipped) would add a local opener to streamed
-                # chats; these tests are about masking round trips, so keep replies the cloud's.
-                "VEILGATE__DRAFT__ENABLED": "false",
                 "VEILGATE_LOG": os.environ.get("VEILGATE_TEST_LOG", "info,veilgate=debug"),
                 "NO_COLOR": "1",
                 "RUST_BACKTRACE": "1",
