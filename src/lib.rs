@@ -6,15 +6,17 @@
 //! - [`api`]: the wire formats: routes, where each body keeps its prose ([`api::walk`]),
 //!   Server-Sent Events framing ([`api::sse`]).
 //! - [`privacy`]: finding personal data and swapping it for placeholders: detectors
-//!   ([`privacy::rules`], [`privacy::dictionary`]) behind the [`privacy::Detector`] seam,
-//!   overlap [`privacy::fusion`], the per-request [`privacy::Vault`], and unmasking of
-//!   streamed text ([`privacy::stream`]). Pure logic, no I/O.
+//!   ([`privacy::rules`], [`privacy::dictionary`], [`privacy::tagger`]) behind the
+//!   [`privacy::Detector`] seam, overlap [`privacy::fusion`], the everyday words no detector
+//!   may take for a name ([`privacy::everyday`]), the per-request [`privacy::Vault`], and
+//!   unmasking of streamed text ([`privacy::stream`]). Pure logic, no I/O.
 //! - [`proxy`]: the HTTP side: listener and routing ([`proxy::Server`]) with optional TLS
 //!   ([`proxy::tls`]) and local access token ([`proxy::auth`]), the request's phases in one
 //!   place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]), rewriting
 //!   streamed replies ([`proxy::stream_unmask`]), and the loopback stand-in for the cloud of
 //!   `--upstream demo` ([`proxy::demo`]).
-//! - [`draft`]: the micro draft model that writes a streamed reply's first words locally.
+//! - [`draft`]: the micro draft model that writes a streamed reply's first words locally,
+//!   and which prompts an opener fits ([`draft::fit`]).
 //! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
 //! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
 //! - [`onnx`]: the ONNX Runtime library and session options shared by the models.

@@ -5,8 +5,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
 use super::dictionary::AllowList;
 use super::everyday::is_everyday;
 use super::vault::normalise;
@@ -153,44 +151,51 @@ fn propagate(texts: &[&str], spans: &mut [Vec<Span>], vault: &Vault) {
     if values.is_empty() {
         return;
     }
-    let automaton = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(values.iter().map(|(_, v, _)| v))
-        .expect("literal patterns always build");
+    // Longest first, so "Ada Lovelace" wins over "Ada" where both occur.
+    values.sort_by_key(|(_, v, _)| std::cmp::Reverse(v.len()));
+    let needles: Vec<String> = values
+        .iter()
+        .map(|(_, v, _)| v.to_ascii_lowercase())
+        .collect();
     let source: Arc<str> = Arc::from("propagated");
     for (text, spans) in texts.iter().zip(spans.iter_mut()) {
+        // ASCII lower-casing keeps every byte offset, so matches index `text` directly.
+        let lower = text.to_ascii_lowercase();
         let before = spans.len();
-        for m in automaton.find_iter(text) {
-            let (kind, value, score) = values[m.pattern().as_usize()];
-            let (start, end) = (m.start(), m.end());
-            let exact = kind.folds_case() || &text[start..end] == value;
-            let whole_word = !text[..start].ends_with(char::is_alphanumeric)
-                && !text[end..].starts_with(char::is_alphanumeric);
-            let covered = spans[..before]
-                .iter()
-                .any(|s| s.start < end && start < s.end);
-            let names = matches!(
-                kind,
-                EntityType::Person
-                    | EntityType::Location
-                    | EntityType::Organization
-                    | EntityType::Address
-            );
-            if exact && whole_word && !covered && !(names && is_everyday(text, start, end, kind)) {
-                spans.push(Span {
-                    start,
-                    end,
-                    kind,
-                    score,
-                    source: source.clone(),
-                });
+        for ((kind, value, score), needle) in values.iter().zip(&needles) {
+            for (start, _) in lower.match_indices(needle.as_str()) {
+                let end = start + needle.len();
+                let exact = kind.folds_case() || &text[start..end] == *value;
+                let whole_word = !text[..start].ends_with(char::is_alphanumeric)
+                    && !text[end..].starts_with(char::is_alphanumeric);
+                let covered = spans.iter().any(|s| s.start < end && start < s.end);
+                if exact
+                    && whole_word
+                    && !covered
+                    && !(is_name_like(*kind) && is_everyday(text, start, end, *kind))
+                {
+                    spans.push(Span {
+                        start,
+                        end,
+                        kind: *kind,
+                        score: *score,
+                        source: source.clone(),
+                    });
+                }
             }
         }
         if spans.len() > before {
             spans.sort_by_key(|s| s.start);
         }
     }
+}
+
+/// Types whose values are words of prose, where an everyday word is never one.
+fn is_name_like(kind: EntityType) -> bool {
+    matches!(
+        kind,
+        EntityType::Person | EntityType::Location | EntityType::Organization | EntityType::Address
+    )
 }
 
 #[cfg(test)]
