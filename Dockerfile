@@ -27,8 +27,11 @@ RUN pip install --no-cache-dir --no-deps --target /wheel onnxruntime==1.31.1 \
 
 # ---- runtime ----
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --home-dir /var/lib/veilgate --create-home veilgate
-# The tagger looks for ONNX Runtime in /opt/veilgate/lib (src/privacy/tagger/runtime.rs).
+# The audit directory exists in the image and belongs to the user, so a named volume
+# mounted there (the compose example) starts out writable by it.
+RUN useradd --system --uid 10001 --home-dir /var/lib/veilgate --create-home veilgate \
+    && install -d -o veilgate -g veilgate -m 0700 /var/lib/veilgate/audit
+# The tagger looks for ONNX Runtime in /opt/veilgate/lib (src/onnx.rs).
 COPY --from=onnxruntime /out/libonnxruntime.so.1.31.1 /opt/veilgate/lib/
 COPY --from=builder /out/veilgate /usr/local/bin/veilgate
 # The model and rules are embedded in the binary; these copies are for config that points

@@ -1,69 +1,150 @@
 #!/usr/bin/env bash
-# What the Dockerfile's image does, without Docker: the release binary in a temporary root
-# laid out like the image (/usr/local/bin/veilgate, /opt/veilgate/{lib,models,rules}, a
-# mounted /etc/veilgate/veilgate.toml, /var/lib/veilgate as the working directory), run with
-# the image's environment, then the image's health check and a masked round trip.
+# The sidecar image, built and run for real with a daemonless engine (podman), as the README's
+# compose and Kubernetes examples run it:
 #
-#   scripts/container-smoke.sh        # VEILGATE_BIN=path to test another binary
+# 1. the engine and the Debian base image (scripts/container-engine.sh; installs podman,
+#    runc and debootstrap with apt-get as root where they are missing);
+# 2. the image from Containerfile: the release binary, libonnxruntime from .venv's wheel,
+#    models/ and rules/ (no training code, no test files);
+# 3. the container as user 10001 (the image's), --read-only (the Kubernetes example's
+#    readOnlyRootFilesystem), the compose example's environment and mounts (a read-only
+#    veilgate.toml at /etc/veilgate/, a named audit volume at /var/lib/veilgate/audit, a
+#    local access token), the host network with the listen address on 127.0.0.1, `serve
+#    --upstream demo` (the built-in loopback upstream);
+# 4. from the host: /healthz (and the time from start to healthy), a masked chat round trip
+#    with the openai SDK, `podman healthcheck run` (the image's HEALTHCHECK) and the
+#    Kubernetes example's exec probe, SIGTERM within the grace period, the audit chain
+#    verified from the mounted volume, the image's size, and no compiler, pip or Python in it.
 #
-# Differences from the image, by necessity: the listen address is 127.0.0.1:<free port>
-# (the image's 0.0.0.0:8787 would expose the test), the library is found through
-# ORT_DYLIB_PATH pointing into the temporary /opt/veilgate/lib (the image relies on the
-# built-in /opt/veilgate/lib lookup), and the user is not switched to uid 10001.
+#   scripts/container-smoke.sh        # VEILGATE_BIN=path: another release binary
+#
+# Where no engine can be had (not root, no apt, podman cannot run a container here) it says
+# so and exits 0: it skips, it does not fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT_DIR="$PWD"
+# Loopback traffic never goes through a proxy.
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+say() { echo "container-smoke: $*"; }
+die() { echo "container-smoke: FAILED: $*" >&2; exit 1; }
+
+# shellcheck source=scripts/container-engine.sh
+source scripts/container-engine.sh
+if ! engine_setup; then
+    say "skipped: $ENGINE_MISSING"
+    exit 0
+fi
 
 BIN="${VEILGATE_BIN:-target/release/veilgate}"
-if [[ -z "${VEILGATE_BIN:-}" && ! -x "$BIN" ]]; then
+if [[ -z "${VEILGATE_BIN:-}" ]]; then
     cargo build --release --locked --bin veilgate
 fi
-ORT_LIB="$(ls .venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.* 2>/dev/null | head -1 || true)"
-[[ -n "$ORT_LIB" ]] || { echo "container-smoke: run scripts/setup-python.sh first (ONNX Runtime)" >&2; exit 1; }
-command -v curl >/dev/null || { echo "container-smoke: skipped (curl is not installed)"; exit 0; }
+ORT_LIB="$(ls .venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1 2>/dev/null | head -1 || true)"
+[[ -n "$ORT_LIB" ]] || die "run scripts/setup-python.sh first (ONNX Runtime)"
 
-IMG="$(mktemp -d)"
-PID=""
-cleanup() { [[ -n "$PID" ]] && kill "$PID" 2>/dev/null; rm -rf "$IMG"; }
+# The build context: exactly what the image holds.
+CTX="$ROOT_DIR/target/container/context"
+rm -rf "$CTX"
+mkdir -p "$CTX"
+install -m 0755 "$BIN" "$CTX/veilgate"
+install -m 0644 "$ORT_LIB" "$CTX/libonnxruntime.so.1.31.1"
+cp -r models rules "$CTX/"
+rm -rf "$CTX"/models/*/train "$CTX/models/tagger/examples.jsonl"
+IMAGE=localhost/veilgate:smoke
+say "building $IMAGE"
+NAME="veilgate-smoke-$$"
+WORK="$(mktemp -d)"
+# podman's own chatter (no systemd here for health-check timers) goes to a log, shown on failure.
+PODMAN_LOG="$WORK/podman.log"
+die() { cat "$PODMAN_LOG" >&2 2>/dev/null; echo "container-smoke: FAILED: $*" >&2; exit 1; }
+podman build --quiet --format docker -f Containerfile -t "$IMAGE" "$CTX" >/dev/null 2>>"$PODMAN_LOG" \
+    || die "podman build failed"
+cleanup() {
+    podman rm -f "$NAME" >/dev/null 2>&1 || true
+    podman volume rm -f "$VOLUME" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
-install -D "$BIN" "$IMG/usr/local/bin/veilgate"
-install -D "$ORT_LIB" "$IMG/opt/veilgate/lib/$(basename "$ORT_LIB")"
-cp -r models rules "$IMG/opt/veilgate/"
-mkdir -p "$IMG/var/lib/veilgate" "$IMG/etc/veilgate"
-cat >"$IMG/etc/veilgate/veilgate.toml" <<TOML
-[privacy]
-rules_dir = "$IMG/opt/veilgate/rules"
-tagger_model = "$IMG/opt/veilgate/models/tagger"
-[audit]
-path = "$IMG/var/lib/veilgate/audit.jsonl"
-TOML
-
+# The compose example's mounts: a read-only config file, and a named volume for the audit
+# log (it starts as the image's /var/lib/veilgate/audit, owned by the image's user).
+VOLUME="veilgate-smoke-audit-$$"
+printf '[draft]\nmax_words = 6\n' >"$WORK/veilgate.toml"
+chmod 0644 "$WORK/veilgate.toml"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export VEILGATE__SERVER__LISTEN="127.0.0.1:$PORT"
-export VEILGATE_CONFIG="$IMG/etc/veilgate/veilgate.toml"
-export ORT_DYLIB_PATH="$IMG/opt/veilgate/lib/$(basename "$ORT_LIB")"
-export NO_COLOR=1
-VG="$IMG/usr/local/bin/veilgate"
+TOKEN="smoke-token-$$"
 
-(cd "$IMG/var/lib/veilgate" && exec env -u VIRTUAL_ENV "$VG" serve --upstream demo) >"$IMG/log" 2>&1 &
-PID=$!
+STARTED=$(date +%s%N)
+podman run -d --name "$NAME" \
+    --read-only \
+    --network=host \
+    -e VEILGATE__SERVER__LISTEN="127.0.0.1:$PORT" \
+    -e VEILGATE_LOCAL_TOKEN="$TOKEN" \
+    -e VEILGATE__SERVER__ACCESS_TOKEN_ENV=VEILGATE_LOCAL_TOKEN \
+    -e VEILGATE__AUDIT__PATH=/var/lib/veilgate/audit/audit.jsonl \
+    -e VEILGATE_CONFIG=/etc/veilgate/veilgate.toml \
+    -e NO_COLOR=1 \
+    -v "$WORK/veilgate.toml:/etc/veilgate/veilgate.toml:ro" \
+    -v "$VOLUME:/var/lib/veilgate/audit" \
+    "$IMAGE" serve --upstream demo >/dev/null 2>>"$PODMAN_LOG" || die "podman run failed"
+
+healthy=""
 for _ in $(seq 1 300); do
-    grep -q "veilgate listening" "$IMG/log" && break
-    kill -0 "$PID" 2>/dev/null || { cat "$IMG/log"; echo "container-smoke: veilgate exited" >&2; exit 1; }
+    if python3 - "$PORT" <<'PY' 2>/dev/null; then healthy=1; break; fi
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1).read()
+PY
+    [[ "$(podman inspect --format '{{.State.Running}}' "$NAME")" == true ]] || break
     sleep 0.1
 done
-grep -q "veilgate listening" "$IMG/log" || { cat "$IMG/log"; echo "container-smoke: veilgate did not start" >&2; exit 1; }
+[[ -n "$healthy" ]] || { podman logs "$NAME" >&2; die "the container did not become healthy"; }
+TO_HEALTHY_MS=$(( ($(date +%s%N) - STARTED) / 1000000 ))
 
-# The image's HEALTHCHECK: `veilgate health`, URL from VEILGATE__SERVER__LISTEN.
-"$VG" health
-REPLY="$(curl -sS --noproxy '*' "http://127.0.0.1:$PORT/v1/chat/completions" -H 'content-type: application/json' \
-    -d '{"model": "m", "messages": [{"role": "user", "content": "Mail Jane Roe at jane.roe@example-mail.com"}]}')"
-grep -q 'jane.roe@example-mail.com' <<<"$REPLY" || { echo "container-smoke: value not restored: $REPLY" >&2; exit 1; }
-grep -q 'upstream received: Mail \[PERSON_1\] at \[EMAIL_1\]' "$IMG/log" \
-    || { cat "$IMG/log"; echo "container-smoke: the upstream did not get masked text" >&2; exit 1; }
-kill -TERM "$PID"
-wait "$PID" || { cat "$IMG/log"; echo "container-smoke: unclean exit" >&2; exit 1; }
-PID=""
-"$VG" audit verify "$IMG/var/lib/veilgate/audit.jsonl" >/dev/null
-if "$VG" health 2>/dev/null; then echo "container-smoke: health passed with the proxy stopped" >&2; exit 1; fi
-echo "container-smoke: ok (layout, env, mounted config, ONNX Runtime from the layout's /opt/veilgate/lib, health, round trip, audit)"
+[[ "$(podman exec "$NAME" id -u 2>>"$PODMAN_LOG")" == 10001 ]] || die "the container does not run as uid 10001"
+podman exec "$NAME" sh -c 'touch /var/lib/veilgate/x' 2>>"$PODMAN_LOG" && die "the root file system is writable"
+
+# A masked round trip with the official SDK, the local token as its API key.
+.venv/bin/python - "$PORT" "$TOKEN" <<'PY' || { podman logs "$NAME" >&2; die "the SDK round trip failed"; }
+import sys
+import openai
+client = openai.OpenAI(base_url=f"http://127.0.0.1:{sys.argv[1]}/v1", api_key=sys.argv[2])
+reply = client.chat.completions.create(
+    model="veilgate-demo",
+    messages=[{"role": "user", "content": "Mail Jane Roe at jane.roe@example-mail.com"}],
+)
+text = reply.choices[0].message.content
+assert "jane.roe@example-mail.com" in text, text
+PY
+podman logs "$NAME" 2>&1 | grep -q 'upstream received: Mail \[PERSON_1\] at \[EMAIL_1\]' \
+    || { podman logs "$NAME" >&2; die "the upstream did not get the masked text"; }
+podman logs "$NAME" 2>&1 | grep -q 'jane.roe@example-mail.com' && die "the logs hold the e-mail address"
+
+# The image's HEALTHCHECK, and the Kubernetes example's exec probe.
+podman healthcheck run "$NAME" 2>>"$PODMAN_LOG" || die "podman healthcheck run failed"
+podman exec "$NAME" veilgate health >/dev/null 2>>"$PODMAN_LOG" || die "the exec probe (veilgate health) failed"
+
+# SIGTERM (podman stop) within a 10 s grace period: a clean exit, not a kill.
+STOP_STARTED=$(date +%s%N)
+podman stop -t 10 "$NAME" >/dev/null 2>>"$PODMAN_LOG"
+STOP_MS=$(( ($(date +%s%N) - STOP_STARTED) / 1000000 ))
+CODE="$(podman inspect --format '{{.State.ExitCode}}' "$NAME")"
+[[ "$CODE" == 0 ]] || { podman logs "$NAME" >&2; die "exit status $CODE after SIGTERM"; }
+(( STOP_MS < 10000 )) || die "SIGTERM took ${STOP_MS} ms (killed at the grace period)"
+
+# The audit chain, read from the mounted volume on the host.
+AUDIT_DIR="$(podman volume inspect --format '{{.Mountpoint}}' "$VOLUME")"
+"$BIN" audit verify "$AUDIT_DIR/audit.jsonl" >/dev/null || die "the audit chain does not verify"
+
+# What the image holds: no compiler, no pip, no Python, no test files.
+podman run --rm --entrypoint sh "$IMAGE" -c '
+    for tool in cc gcc cargo rustc pip pip3 python3; do
+        command -v "$tool" >/dev/null && { echo "the image holds $tool"; exit 1; }
+    done
+    for path in /opt/veilgate/models/tagger/train /opt/veilgate/models/draft/train \
+        /opt/veilgate/models/tagger/examples.jsonl /opt/veilgate/tests; do
+        [ -e "$path" ] && { echo "the image holds $path"; exit 1; }
+    done
+    exit 0' 2>>"$PODMAN_LOG" || die "the image holds what it should not"
+
+SIZE_MB=$(( $(podman image inspect --format '{{.Size}}' "$IMAGE") / 1000000 ))
+say "ok: image $IMAGE ${SIZE_MB} MB; start to healthy ${TO_HEALTHY_MS} ms; SIGTERM to exit ${STOP_MS} ms"
+say "exercised: podman build from Containerfile; run as uid 10001, --read-only, mounted config (ro) and named audit volume, local access token, host network on 127.0.0.1; /healthz; openai SDK round trip masked upstream and restored; podman healthcheck run; exec probe; SIGTERM; audit verify from the volume; no compiler, pip, Python or test files in the image"

@@ -10,4 +10,4 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
 cargo build --locked --bin veilgate
 .venv/bin/python -m pytest -q tests/sdk
-VEILGATE_BIN=target/debug/veilgate scripts/container-smoke.sh
+scripts/container-smoke.sh
