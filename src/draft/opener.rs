@@ -51,8 +51,9 @@ pub fn visible(text: &str, max_words: usize) -> (usize, Option<Stop>) {
             continue;
         }
         if let Some(start) = word_start.take() {
+            // Where a list or code may begin: a line's start, or right after a colon.
             let line_start = text[..start].trim_end_matches([' ', '\t']);
-            let line_start = line_start.is_empty() || line_start.ends_with('\n');
+            let line_start = line_start.is_empty() || line_start.ends_with(['\n', ':']);
             if is_format(&text[start..i], line_start) {
                 return (end, Some(Stop::Format));
             }
@@ -95,29 +96,15 @@ fn ends_sentence(word: &str) -> bool {
         && !word[..word.len() - 1].contains('.')
 }
 
-/// Whether `word` is a list marker at the start of a line ("1.", "2)", "-", "*", "•"),
-/// markup or code ("# Title", "`x`", "def", "fn", "{", "a=b", "f(x)"): the start of a list, a
-/// heading or a code block, not prose an opener may show.
+/// Whether `word` is a list marker or a code keyword at the start of a line or after a colon
+/// ("1.", "2)", "-", "*", "•", "def", "import"), or markup or code anywhere ("# Title", "`x`",
+/// "{", "a=b", "f(x)"): the start of a list, a heading or a code block, not prose an opener
+/// may show.
 fn is_format(word: &str, line_start: bool) -> bool {
+    #[rustfmt::skip]
     const KEYWORDS: &[&str] = &[
-        "def",
-        "fn",
-        "func",
-        "function",
-        "class",
-        "import",
-        "from",
-        "#include",
-        "package",
-        "const",
-        "let",
-        "var",
-        "public",
-        "private",
-        "select",
-        "<?php",
-        "<html>",
-        "<!doctype",
+        "def", "fn", "func", "function", "class", "import", "from", "#include", "package",
+        "const", "let", "var", "public", "private", "select", "<?php", "<html>", "<!doctype",
     ];
     let digits = word.trim_end_matches(['.', ')', ':']);
     let numbered = word.len() > digits.len()
@@ -125,12 +112,14 @@ fn is_format(word: &str, line_start: bool) -> bool {
         && digits
             .chars()
             .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase() && digits.len() == 1);
-    let marker = numbered || matches!(word, "-" | "*" | "•" | "+" | "–" | "—");
+    // Markers and keywords open a list or a code line only at a line start: "comes from the"
+    // and "a class of" are prose.
+    let marker =
+        numbered || matches!(word, "-" | "*" | "•" | "+" | "–" | "—") || KEYWORDS.contains(&word);
     (line_start && marker)
-        || word.starts_with(['#', '`', '{', '}', '[', '<', '|', '>', '$'])
+        || word.starts_with(['#', '`', '{', '}', '[', '<', '|', '>'])
         || word.contains(['`', '{', '}', '=', ';', '_'])
         || (word.contains('(') && !word.starts_with('('))
-        || KEYWORDS.contains(&word)
 }
 
 /// Number of words in `text`.
@@ -197,8 +186,10 @@ mod tests {
             (17, Some(Stop::Format))
         );
         assert_eq!(visible("It costs 3.5 dollars (about", 8), (20, None));
-        // A dash inside a line and a year are prose.
+        // A dash inside a line, a year and keywords inside a sentence are prose.
         assert_eq!(visible("Sure - it opened in 2019. ", 8), (25, None));
+        assert_eq!(visible("It comes from a class of ", 8), (24, None));
+        assert_eq!(visible("It costs $5 a month ", 8), (19, None));
         assert_eq!(visible("Yes, it is. ", 8).1, Some(Stop::Sentence));
     }
 
