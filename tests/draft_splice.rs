@@ -476,7 +476,13 @@ async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_statu
     assert_eq!(v["error"]["code"], "rate_limit_exceeded");
     assert_eq!(v["error"]["status"], 429);
     assert_eq!(v["error"]["message"], format!("Slow down, {EMAIL}"));
-    proxy.stop().await;
+    // The client reads the value; the audit record and the logs never do.
+    let dir = proxy.stop().await;
+    let record = audit_records(&dir).pop().unwrap();
+    assert_eq!(record["draft"]["outcome"], "cloud_error");
+    let error = record["error"].as_str().unwrap();
+    assert!(!error.contains(EMAIL), "{error}");
+    assert!(error.contains("429"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
