@@ -28,6 +28,28 @@ fn veilgate(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
 
 const RULES_ONLY: (&str, &str) = ("VEILGATE__PRIVACY__TAGGER", "false");
 
+/// An intact audit log of `records` answered chat requests in `dir`.
+fn audit_log(dir: &tempfile::TempDir, records: usize) -> std::path::PathBuf {
+    let path = dir.path().join("audit.jsonl");
+    let log = veilgate::audit::AuditLog::open(&veilgate::audit::AuditConfig {
+        path: Some(path.clone()),
+        ..Default::default()
+    })
+    .unwrap()
+    .unwrap();
+    for i in 0..records {
+        let mut r = veilgate::audit::AuditRecord::new(
+            format!("req-{i}"),
+            "chat.completions",
+            "127.0.0.1:1",
+        );
+        r.status = 200;
+        log.append(r).unwrap();
+    }
+    log.close().unwrap();
+    path
+}
+
 #[test]
 fn mask_reports_character_offsets_and_placeholders() {
     // Multi-byte characters before the e-mail: byte and character offsets differ.
@@ -105,23 +127,7 @@ fn a_missing_onnx_runtime_is_one_clear_error() {
 #[test]
 fn audit_verify_passes_an_intact_log_and_names_the_first_break() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("audit.jsonl");
-    let log = veilgate::audit::AuditLog::open(&veilgate::audit::AuditConfig {
-        path: Some(path.clone()),
-        ..Default::default()
-    })
-    .unwrap()
-    .unwrap();
-    for i in 0..3 {
-        let mut r = veilgate::audit::AuditRecord::new(
-            format!("req-{i}"),
-            "chat.completions",
-            "127.0.0.1:1",
-        );
-        r.status = 200;
-        log.append(r).unwrap();
-    }
-    log.close().unwrap();
+    let path = audit_log(&dir, 3);
     let file = path.to_str().unwrap();
     let ok = veilgate(&["audit", "verify", file], &[], "");
     assert!(
@@ -158,23 +164,8 @@ fn an_os_error_says_its_text_once() {
 #[test]
 fn audit_show_into_a_reader_that_stops_early_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("audit.jsonl");
-    let log = veilgate::audit::AuditLog::open(&veilgate::audit::AuditConfig {
-        path: Some(path.clone()),
-        ..Default::default()
-    })
-    .unwrap()
-    .unwrap();
     // Far more than a pipe holds, so `show` is still writing when the reader goes.
-    for i in 0..3000 {
-        let r = veilgate::audit::AuditRecord::new(
-            format!("req-{i}"),
-            "chat.completions",
-            "127.0.0.1:1",
-        );
-        log.append(r).unwrap();
-    }
-    log.close().unwrap();
+    let path = audit_log(&dir, 3000);
     let mut child = Command::new(env!("CARGO_BIN_EXE_veilgate"))
         .args(["audit", "show", path.to_str().unwrap()])
         .stdout(Stdio::piped())

@@ -487,18 +487,7 @@ async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_statu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drafted_stream_read_to_done_is_complete_even_if_the_client_hangs_up_then() {
-    let upstream = FakeUpstream::start(|_| {
-        let mut chunks: Vec<Bytes> = chat_sse("Sure, here it is.", 5)
-            .into_iter()
-            .map(Bytes::from)
-            .collect();
-        chunks.push(Bytes::from_static(b": upstream still open\n\n"));
-        Reply::Sse {
-            chunks,
-            delay: Duration::from_millis(60),
-        }
-    })
-    .await;
+    let upstream = FakeUpstream::start(|_| Reply::sse_lingering("Sure, here it is.", 5)).await;
     let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Sure,"], 0)).await;
     let read = read_until_done(&proxy, &chat_request()).await;
     assert_eq!(chat_stream_text(&read), "Sure, here it is.");

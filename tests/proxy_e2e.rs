@@ -513,18 +513,7 @@ async fn client_disconnect_cancels_the_upstream_stream() {
 async fn a_stream_read_to_done_is_complete_even_if_the_client_hangs_up_then() {
     // The upstream keeps its connection open a while after [DONE]; the client, like the
     // OpenAI SDKs, stops reading at [DONE] and goes.
-    let upstream = FakeUpstream::start(|_| {
-        let mut chunks: Vec<Bytes> = chat_sse("All done.", 4)
-            .into_iter()
-            .map(Bytes::from)
-            .collect();
-        chunks.push(Bytes::from_static(b": upstream still open\n\n"));
-        Reply::Sse {
-            chunks,
-            delay: Duration::from_millis(60),
-        }
-    })
-    .await;
+    let upstream = FakeUpstream::start(|_| Reply::sse_lingering("All done.", 4)).await;
     let proxy = Proxy::start(&upstream, |_| {}).await;
     let read = read_until_done(&proxy, &chat("hi", true)).await;
     assert_eq!(chat_stream_text(&read), "All done.");

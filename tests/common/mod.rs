@@ -93,6 +93,20 @@ impl Reply {
         }
     }
 
+    /// A chat reply streamed `size` characters a chunk, 60 ms apart, whose connection stays
+    /// open a moment after `[DONE]` (a comment follows it), as real upstreams' may.
+    pub fn sse_lingering(content: &str, size: usize) -> Reply {
+        let mut chunks: Vec<Bytes> = chat_sse(content, size)
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        chunks.push(Bytes::from_static(b": upstream still open\n\n"));
+        Reply::Sse {
+            chunks,
+            delay: Duration::from_millis(60),
+        }
+    }
+
     /// 200 with a JSON body.
     pub fn json(body: Value) -> Reply {
         Reply::Whole {
