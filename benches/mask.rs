@@ -44,7 +44,14 @@ fn bench(c: &mut Criterion) {
     for (group, tagger) in [("mask_phase_rules", false), ("mask_phase_full", true)] {
         // The configuration a user would run with (VEILGATE__PRIVACY__… variables apply).
         let privacy = Config::load(None).expect("configuration").privacy;
-        let masker = build_masker(&PrivacyConfig { tagger, ..privacy }).expect("detectors load");
+        // The same body again and again: the detection cache off, so that every iteration
+        // runs the detectors as a new text would.
+        let masker = build_masker(&PrivacyConfig {
+            tagger,
+            detect_cache_entries: 0,
+            ..privacy
+        })
+        .expect("detectors load");
         let mut g = c.benchmark_group(group);
         if tagger {
             g.sample_size(20);

@@ -1,6 +1,10 @@
 //! Masking latency percentiles on this machine: p50/p90/p99 of the tagger alone, the rules
 //! alone and the whole mask phase, for 1 KB and 16 KB chat messages; then the tagger under
-//! concurrent requests (do they queue behind one another?).
+//! concurrent requests (do they queue behind one another?); then a conversation: the mask
+//! phase of turn 1 and turn 20, with the detection cache as shipped and without it.
+//!
+//! The per-request figures mask the same body again and again, so they run with the
+//! detection cache off: they measure the detectors on text they have not seen.
 //!
 //! `cargo bench --bench mask_latency -- [--iterations N]`
 
@@ -58,12 +62,16 @@ fn main() {
         })
         .expect("tagger loads"),
     );
+    let uncached = PrivacyConfig {
+        detect_cache_entries: 0,
+        ..defaults.clone()
+    };
     let rules = build_masker(&PrivacyConfig {
         tagger: false,
-        ..defaults.clone()
+        ..uncached.clone()
     })
     .unwrap();
-    let full = build_masker(&defaults).unwrap();
+    let full = build_masker(&uncached).unwrap();
     println!(
         "{iterations} iterations each; tagger: {} threads x {} sessions",
         defaults.tagger_threads, defaults.tagger_sessions
@@ -109,5 +117,53 @@ fn main() {
             "full 1KB, {threads} concurrent  {}   {rate:7.0} req/s",
             percentiles(all)
         );
+    }
+    conversation(&build_masker(&defaults).unwrap(), &full, iterations / 6);
+}
+
+/// Clients resend the whole history every turn. Turn `k`'s body holds `k` user messages of
+/// about 200 bytes (each new to the masker) and `k - 1` replies; with the cache the masker
+/// has seen turns 1..k-1 as the earlier requests of the same chat, as it would in service.
+fn conversation(
+    cached: &veilgate::privacy::Masker,
+    uncached: &veilgate::privacy::Masker,
+    n: usize,
+) {
+    let body = |chat: usize, turns: usize| {
+        let mut messages = vec![
+            serde_json::json!({"role": "system", "content": "You are a helpful support assistant."}),
+        ];
+        for k in 1..=turns {
+            let text = format!("Chat {chat}, turn {k}: {}", common::text(200));
+            messages.push(serde_json::json!({"role": "user", "content": text}));
+            if k < turns {
+                let reply = format!("Reply {k} in chat {chat}: noted, I will follow up.");
+                messages.push(serde_json::json!({"role": "assistant", "content": reply}));
+            }
+        }
+        serde_json::json!({"model": "gpt-4o-mini", "messages": messages})
+    };
+    let mut chat = 0;
+    for turn in [1, 20] {
+        for (label, masker) in [("cache on", cached), ("cache off", uncached)] {
+            let times: Vec<f64> = (0..n.max(5))
+                .map(|_| {
+                    chat += 1;
+                    if label == "cache on" {
+                        for earlier in 1..turn {
+                            mask_body(masker, Route::ChatCompletions, body(chat, earlier)).unwrap();
+                        }
+                    }
+                    let this = body(chat, turn);
+                    let t = Instant::now();
+                    mask_body(masker, Route::ChatCompletions, this).unwrap();
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            println!(
+                "conversation turn {turn:>2}, {label:<9}  {}",
+                percentiles(times)
+            );
+        }
     }
 }

@@ -111,6 +111,8 @@ fn start_proxy(upstream: SocketAddr) -> (Child, SocketAddr) {
             "warn,veilgate::proxy=info,veilgate::proxy::pipeline=warn",
         )
         .env("NO_COLOR", "1")
+        // Identical bodies: without this the detection cache would make masking free.
+        .env("VEILGATE__PRIVACY__DETECT_CACHE_ENTRIES", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

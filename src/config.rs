@@ -118,6 +118,9 @@ pub struct PrivacyConfig {
     pub tagger_min_score: f32,
     /// Tagger scores are probability × this weight when overlaps with rules are resolved.
     pub tagger_weight: f32,
+    /// Texts whose detection results are remembered (by a keyed hash; spans only, never
+    /// text), so earlier turns resent with every request are not detected again; 0 = off.
+    pub detect_cache_entries: usize,
 }
 
 impl Default for PrivacyConfig {
@@ -131,6 +134,7 @@ impl Default for PrivacyConfig {
             tagger_sessions: 2,
             tagger_min_score: 0.5,
             tagger_weight: 0.8,
+            detect_cache_entries: 4096,
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::cache::DetectCache;
 use super::dictionary::AllowList;
 use super::everyday::is_everyday;
 use super::vault::normalise;
@@ -43,12 +44,25 @@ impl MaskOutcome {
 pub struct Masker {
     detectors: Vec<Arc<dyn Detector>>,
     allow: Arc<AllowList>,
+    cache: Option<DetectCache>,
 }
 
 impl Masker {
     /// A masker over `detectors`; values on the allow-list are never masked.
     pub fn new(detectors: Vec<Arc<dyn Detector>>, allow: Arc<AllowList>) -> Masker {
-        Masker { detectors, allow }
+        Masker {
+            detectors,
+            allow,
+            cache: None,
+        }
+    }
+
+    /// Remembers what the detectors found in up to `entries` texts ([`DetectCache`]), so a
+    /// text seen before (an earlier turn of a conversation) is not run through them again;
+    /// 0 turns the cache off.
+    pub fn with_cache(mut self, entries: usize) -> Masker {
+        self.cache = (entries > 0).then(|| DetectCache::new(entries));
+        self
     }
 
     /// Names of the detectors, in the order they run.
@@ -59,8 +73,30 @@ impl Masker {
             .collect()
     }
 
-    /// The fused, allow-filtered spans of each text (byte offsets, sorted by start).
+    /// The fused, allow-filtered spans of each text (byte offsets, sorted by start). Texts
+    /// the cache remembers are not run through the detectors again.
     pub fn detect(&self, texts: &[&str]) -> Result<Vec<Vec<Span>>, DetectError> {
+        let Some(cache) = &self.cache else {
+            return self.run_detectors(texts);
+        };
+        let keys: Vec<u128> = texts.iter().map(|t| cache.key(t)).collect();
+        let mut found: Vec<Option<Vec<Span>>> = keys
+            .iter()
+            .map(|&k| cache.get(k).map(|spans| spans.to_vec()))
+            .collect();
+        let new: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
+        if !new.is_empty() {
+            let new_texts: Vec<&str> = new.iter().map(|&i| texts[i]).collect();
+            for (i, spans) in new.into_iter().zip(self.run_detectors(&new_texts)?) {
+                cache.put(keys[i], Arc::from(spans.as_slice()));
+                found[i] = Some(spans);
+            }
+        }
+        Ok(found.into_iter().map(|f| f.unwrap_or_default()).collect())
+    }
+
+    /// Every detector over `texts` in one batch, then the allow-list and fusion.
+    fn run_detectors(&self, texts: &[&str]) -> Result<Vec<Vec<Span>>, DetectError> {
         let mut raw: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
         for detector in &self.detectors {
             detector.detect(texts, &mut raw)?;
@@ -264,6 +300,64 @@ mod tests {
             &mut Vault::new(),
         );
         assert_eq!(got, ["key [SECRET_1]", "abc9xyz [SECRET_1]"]);
+    }
+
+    /// Counts the texts it is asked about; finds "Ada" wherever it occurs.
+    #[derive(Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Detector for Counting {
+        fn name(&self) -> &str {
+            "counting"
+        }
+        fn detect(&self, texts: &[&str], out: &mut [Vec<Span>]) -> Result<(), DetectError> {
+            self.0
+                .fetch_add(texts.len(), std::sync::atomic::Ordering::SeqCst);
+            for (text, out) in texts.iter().zip(out) {
+                out.extend(text.match_indices("Ada").map(|(start, _)| Span {
+                    start,
+                    end: start + 3,
+                    kind: EntityType::Person,
+                    score: 0.9,
+                    source: "counting".into(),
+                }));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn earlier_turns_are_not_detected_again() {
+        let counting = Arc::new(Counting::default());
+        let masker =
+            Masker::new(vec![counting.clone()], Arc::new(AllowList::default())).with_cache(64);
+        let asked = || counting.0.load(std::sync::atomic::Ordering::SeqCst);
+        let mut turns: Vec<String> = Vec::new();
+        for turn in 1..=20 {
+            turns.push(format!("Turn {turn}: Ada says hello."));
+            let mut texts = turns.clone();
+            let mut refs: Vec<&mut String> = texts.iter_mut().collect();
+            let before = asked();
+            masker.mask(&mut refs, &mut Vault::new()).unwrap();
+            assert_eq!(
+                asked() - before,
+                1,
+                "turn {turn}: only the new text is detected"
+            );
+            assert!(texts
+                .iter()
+                .all(|t| t.contains("[PERSON_1]") && !t.contains("Ada")));
+        }
+        let uncached =
+            Masker::new(vec![counting.clone()], Arc::new(AllowList::default())).with_cache(0);
+        let before = asked();
+        uncached.detect(&["Ada", "Ada"]).unwrap();
+        uncached.detect(&["Ada", "Ada"]).unwrap();
+        assert_eq!(
+            asked() - before,
+            4,
+            "with the cache off every text is detected"
+        );
     }
 
     #[test]

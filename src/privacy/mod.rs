@@ -5,6 +5,7 @@
 //! distinct value a `[TYPE_N]` placeholder for the whole request and later puts the values
 //! back, in whole texts or in streamed fragments ([`stream`]).
 
+pub mod cache;
 pub mod dictionary;
 pub mod everyday;
 pub mod fusion;
@@ -39,7 +40,7 @@ pub fn build_masker(cfg: &crate::config::PrivacyConfig) -> anyhow::Result<Masker
         };
         detectors.push(Arc::new(tagger::Tagger::load(&opts)?));
     }
-    Ok(Masker::new(detectors, allow))
+    Ok(Masker::new(detectors, allow).with_cache(cfg.detect_cache_entries))
 }
 
 /// The kinds of personal data veilgate masks. The placeholder tag is [`EntityType::as_str`].
