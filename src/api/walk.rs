@@ -5,6 +5,8 @@
 //! embeddings `input`, completions `prompt`, Anthropic `system` and content blocks. Fields it
 //! does not know are left alone and forwarded verbatim.
 
+use std::cell::Cell;
+
 use serde_json::Value;
 
 use super::Route;
@@ -37,41 +39,41 @@ pub fn visit_texts(
     let Some(obj) = body.as_object_mut() else {
         return;
     };
+    // Every text is the client's but those of assistant messages and function calls, where
+    // the loops below say so for the one item they visit.
+    let author = Cell::new(Author::Client);
+    let f = &mut |s: &mut String, k: TextKind| f(s, k, author.get());
     match route {
         Route::ChatCompletions | Route::Messages => {
             if route == Route::Messages {
-                content(obj.get_mut("system"), &mut |s, k| f(s, k, Author::Client));
+                content(obj.get_mut("system"), f);
             }
             if let Some(Value::Array(messages)) = obj.get_mut("messages") {
                 for m in messages {
-                    let author = author_of(m);
-                    chat_message(m, &mut |s, k| f(s, k, author));
+                    author.set(author_of(m));
+                    chat_message(m, f);
                 }
+                author.set(Author::Client);
             }
             if let Some(prediction) = obj.get_mut("prediction") {
-                content(prediction.get_mut("content"), &mut |s, k| {
-                    f(s, k, Author::Client)
-                });
+                content(prediction.get_mut("content"), f);
             }
         }
         Route::Completions => {
-            strings_or_list(obj.get_mut("prompt"), &mut |s, k| f(s, k, Author::Client));
-            strings_or_list(obj.get_mut("suffix"), &mut |s, k| f(s, k, Author::Client));
+            strings_or_list(obj.get_mut("prompt"), f);
+            strings_or_list(obj.get_mut("suffix"), f);
         }
-        Route::Embeddings => {
-            strings_or_list(obj.get_mut("input"), &mut |s, k| f(s, k, Author::Client))
-        }
+        Route::Embeddings => strings_or_list(obj.get_mut("input"), f),
         Route::Responses => {
-            strings_or_list(obj.get_mut("instructions"), &mut |s, k| {
-                f(s, k, Author::Client)
-            });
+            strings_or_list(obj.get_mut("instructions"), f);
             match obj.get_mut("input") {
-                Some(Value::String(s)) => f(s, TextKind::Plain, Author::Client),
+                Some(Value::String(s)) => f(s, TextKind::Plain),
                 Some(Value::Array(items)) => {
                     for item in items {
-                        let author = author_of(item);
-                        response_item(item, &mut |s, k| f(s, k, author));
+                        author.set(author_of(item));
+                        response_item(item, f);
                     }
+                    author.set(Author::Client);
                 }
                 _ => {}
             }
@@ -79,9 +81,9 @@ pub fn visit_texts(
         Route::Models | Route::Health | Route::Metrics => return,
     }
     // End-user identifiers and metadata often hold an e-mail or a customer name.
-    strings_or_list(obj.get_mut("user"), &mut |s, k| f(s, k, Author::Client));
+    strings_or_list(obj.get_mut("user"), f);
     if let Some(metadata) = obj.get_mut("metadata") {
-        string_leaves(metadata, &mut |s, k| f(s, k, Author::Client));
+        string_leaves(metadata, f);
     }
 }
 

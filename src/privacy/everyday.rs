@@ -147,6 +147,11 @@ fn bare(word: &str) -> String {
     w.trim_end_matches('\'').to_string()
 }
 
+/// Whether `word` (lower case) is a pronoun, determiner, conjunction or contraction.
+pub fn is_function_word(word: &str) -> bool {
+    FUNCTION_WORDS.contains(&word)
+}
+
 fn is_common(word: &str) -> bool {
     FUNCTION_WORDS.contains(&word) || COMMON.binary_search(&word).is_ok()
 }
@@ -223,7 +228,7 @@ fn trim_function_words(text: &str, mut start: usize, mut end: usize) -> Option<(
         };
         if FUNCTION_WORDS.contains(&bare(&piece[..first]).as_str()) {
             start += first;
-        } else if FUNCTION_WORDS.contains(&bare(&piece[l_next(piece, last)..]).as_str()) {
+        } else if FUNCTION_WORDS.contains(&bare(&piece[last..]).as_str()) {
             end = start + last;
         } else {
             break;
@@ -231,11 +236,6 @@ fn trim_function_words(text: &str, mut start: usize, mut end: usize) -> Option<(
     }
     let piece = text[start..end].trim_end_matches([',', ';', ':', '.', '!', '?']);
     (!piece.is_empty()).then_some((start, start + piece.len()))
-}
-
-/// The byte after the whitespace character at `at`.
-fn l_next(piece: &str, at: usize) -> usize {
-    at + piece[at..].chars().next().map_or(1, char::len_utf8)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! export mapped onto [`EntityType`], BIO(ES) decoding, and snapping to word boundaries.
 //! Pure logic, no model.
 
+use crate::privacy::everyday::is_function_word;
 use crate::privacy::EntityType;
 
 /// What one output class of the model means to us.
@@ -148,12 +149,7 @@ pub fn plausible(kind: EntityType, text: &str, mixed_case: bool) -> bool {
         '_', '=', '/', '\\', '@', '{', '}', '<', '>', '|', '$', '`', '[', ']',
     ];
     // Closed-class words (pronouns, determiners) are never a name, place or company alone.
-    const FUNCTION_WORDS: &[&str] = &[
-        "i", "me", "my", "you", "your", "he", "him", "his", "she", "her", "hers", "it", "its",
-        "we", "us", "our", "they", "them", "their", "this", "that", "these", "those", "who",
-        "whom", "which", "what", "the", "a", "an", "and", "or", "to", "of", "in", "on", "at",
-    ];
-    if FUNCTION_WORDS.contains(&text.to_lowercase().as_str()) {
+    if is_function_word(&text.to_lowercase()) {
         return false;
     }
     match kind {
