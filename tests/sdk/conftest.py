@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config, items):
 class Proxy:
     """A running ``veilgate serve`` and everything it wrote to stderr."""
 
-    def __init__(self, binary: Path, upstream: FakeUpstream, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, binary: Path, upstream: FakeUpstream, workdir: Path, extra_env: dict[str, str | None] | None = None) -> None:
         self.binary = binary
         self.scheme = "http"
         self.audit_path = workdir / "audit.jsonl"
@@ -49,12 +49,22 @@ class Proxy:
             {
                 "VEILGATE__UPSTREAM__ANTHROPIC_BASE_URL": upstream.base_url,
                 "VEILGATE__AUDIT__PATH": str(self.audit_path),
+                # The draft (on as shipped) races this fake cloud, which answers within a
+                # millisecond: whether the opener wins is a matter of timing, and a drafted
+                # reply is continued with a second upstream request. The masking round trips
+                # here assert one request and the cloud's exact text, so they run with it off;
+                # test_draft_sdk.py drives the draft as shipped against a slow cloud.
+                "VEILGATE__DRAFT__ENABLED": "false",
                 "VEILGATE_LOG": os.environ.get("VEILGATE_TEST_LOG", "info,veilgate=debug"),
                 "NO_COLOR": "1",
                 "RUST_BACKTRACE": "1",
             }
         )
-        env.update(extra_env or {})
+        for key, value in (extra_env or {}).items():
+            if value is None:  # None: leave the proxy's default
+                env.pop(key, None)
+            else:
+                env[key] = value
         self.command = [str(binary), "serve", "--listen", "127.0.0.1:0", "--upstream", upstream.base_url]
         self._lines: list[str] = []
         self._lines_lock = threading.Lock()
