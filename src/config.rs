@@ -169,9 +169,10 @@ pub struct DraftConfig {
     pub top_p: f32,
     /// Seed of the sampler (one prompt always drafts the same opener).
     pub seed: u64,
-    /// Send the continuation request as soon as the opener is final, alongside the first
-    /// stream, and keep whichever is usable (costs a second upstream request per draft).
-    pub speculative: bool,
+    /// How long a streamed chat may wait for its opener, from the request's arrival. The
+    /// one upstream request leaves when the opener is final or this runs out, whichever is
+    /// first; a draft with no word by then is dropped and the plain request leaves.
+    pub budget_ms: u64,
 }
 
 impl Default for DraftConfig {
@@ -190,7 +191,7 @@ impl Default for DraftConfig {
             temperature: 0.0,
             top_p: 0.9,
             seed: 0,
-            speculative: false,
+            budget_ms: 40,
         }
     }
 }

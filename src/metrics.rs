@@ -19,14 +19,14 @@ const UPSTREAM_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 const DRAFT_BUCKETS: [f64; 10] = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0];
 /// What became of a draft (see `proxy::splice::DraftReport::outcome`).
 const DRAFT_OUTCOMES: [&str; 8] = [
-    "matched",
-    "repaired",
-    "abandoned",
+    "continued",
     "unconfident",
     "busy",
     "format",
+    "late",
     "failed",
     "cloud_error",
+    "unmaskable",
 ];
 
 /// A fixed-bucket histogram of seconds.
@@ -207,8 +207,8 @@ impl Metrics {
             "From request received to the draft's first word sent to the client.",
         );
         out.push_str(
-            "# HELP veilgate_draft_openers_total Drafted openers by outcome (matched: the cloud \
-             repeated it; repaired: a continuation was sent).\n# TYPE veilgate_draft_openers_total counter\n",
+            "# HELP veilgate_draft_openers_total Drafts by outcome (continued: the opener went \
+             out and the cloud continued it; the others drafted nothing).\n# TYPE veilgate_draft_openers_total counter\n",
         );
         for (outcome, n) in DRAFT_OUTCOMES.iter().zip(&self.draft_outcomes) {
             let _ = writeln!(
@@ -242,7 +242,7 @@ mod tests {
                 entities: &entities,
                 mask_ms: Some(0.3),
                 upstream_first_byte_ms: Some(40.0),
-                draft: (status == 200).then_some(("matched", Some(12.0))),
+                draft: (status == 200).then_some(("continued", Some(12.0))),
             });
         }
         m.stream_delta(1);
@@ -260,8 +260,8 @@ mod tests {
         assert!(text.contains("veilgate_mask_seconds_bucket{le=\"0.00025\"} 0"));
         assert!(text.contains("veilgate_upstream_first_byte_seconds_count 3"));
         assert!(text.contains("veilgate_active_streams 1"));
-        assert!(text.contains("veilgate_draft_openers_total{outcome=\"matched\"} 2"));
-        assert!(text.contains("veilgate_draft_openers_total{outcome=\"repaired\"} 0"));
+        assert!(text.contains("veilgate_draft_openers_total{outcome=\"continued\"} 2"));
+        assert!(text.contains("veilgate_draft_openers_total{outcome=\"late\"} 0"));
         assert!(text.contains("veilgate_draft_first_token_seconds_bucket{le=\"0.02\"} 2"));
     }
 }

@@ -1,6 +1,7 @@
 //! The draft and the splice end to end (DESIGN §5): a client streaming a chat through the
 //! proxy, a fake cloud on 127.0.0.1 that takes its time, and a scripted drafter whose
-//! opener the tests know (one test uses the shipped model instead).
+//! opener the tests know (one test uses the shipped model instead). Whatever the draft
+//! does, exactly one request reaches the cloud, and it is masked.
 
 mod common;
 
@@ -153,12 +154,29 @@ fn slow_cloud(text: &str) -> Reply {
     }
 }
 
+/// The instruction dialect's continuation request carries the opener between « and ».
+fn opener_in(request: &Value) -> String {
+    let last = last_message(request)["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, rest) = last.rsplit_once('\u{ab}').expect("the continuator");
+    rest.strip_suffix('\u{bb}').unwrap().to_owned()
+}
+
+fn last_message(body: &Value) -> Value {
+    body["messages"].as_array().unwrap().last().unwrap().clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_opener_arrives_first_and_a_cloud_that_repeats_it_is_not_doubled() {
-    let cloud_text = "Sure, here is a plan for [EMAIL_1]: first, list the goals.";
-    let upstream = FakeUpstream::start(move |_| slow_cloud(cloud_text)).await;
-    let drafter = Scripted::new(&["Sure,", " here", " is"], 2);
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, drafter.clone()).await;
+async fn a_drafted_reply_costs_one_masked_cloud_request_and_reads_as_one_text() {
+    // The cloud continues the opener and, as models often do, repeats it first.
+    let upstream =
+        FakeUpstream::start(|_| slow_cloud("Dear [EMAIL_1], thanks for asking. Here is the plan."))
+            .await;
+    // The opener quotes the user's email: it must leave masked.
+    let drafter = Scripted::new(&["Dear", &format!(" {EMAIL},"), " thanks"], 2);
+    let proxy = Proxy::start_drafting(&upstream, |_| {}, drafter).await;
     let got = stream(&proxy, &chat_request()).await;
 
     assert!(
@@ -168,7 +186,7 @@ async fn the_opener_arrives_first_and_a_cloud_that_repeats_it_is_not_doubled() {
     );
     assert_eq!(
         got.text(),
-        format!("Sure, here is a plan for {EMAIL}: first, list the goals.")
+        format!("Dear {EMAIL}, thanks for asking. Here is the plan.")
     );
     let chunks = got.chunks();
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
@@ -185,93 +203,38 @@ async fn the_opener_arrives_first_and_a_cloud_that_repeats_it_is_not_doubled() {
         .iter()
         .any(|c| c["choices"][0]["finish_reason"] == "stop"));
     assert_eq!(got.events.last().unwrap().1, "[DONE]");
-    assert_eq!(upstream.requests().len(), 1, "no continuation was needed");
-    assert!(!upstream.last().text().contains(EMAIL));
 
-    let dir = proxy.stop().await;
-    let record = audit_records(&dir).pop().unwrap();
-    assert_eq!(record["draft"]["outcome"], "matched");
-    assert!(record["timings"]["draft_first_token_ms"].as_f64().unwrap() < 300.0);
-    assert!(!record.to_string().contains(EMAIL));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_different_cloud_answer_is_repaired_with_a_masked_continuation() {
-    let upstream = FakeUpstream::start(|req| {
-        let last = req.json()["messages"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()
-            .clone();
-        if last["content"]
-            .as_str()
-            .unwrap()
-            .contains("never repeat them")
-        {
-            Reply::sse(chat_sse("for asking. Here is the plan.", 5))
-        } else {
-            slow_cloud("Certainly! A plan has three parts.")
-        }
-    })
-    .await;
-    // The opener quotes the user's email: it must leave masked.
-    let drafter = Scripted::new(&["Dear", &format!(" {EMAIL},"), " thanks"], 2);
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, drafter).await;
-    let got = stream(&proxy, &chat_request()).await;
-
-    assert_eq!(
-        got.text(),
-        format!("Dear {EMAIL}, thanks for asking. Here is the plan.")
-    );
     let requests = upstream.requests();
-    assert_eq!(requests.len(), 2);
-    for r in &requests {
-        assert!(
-            !r.text().contains(EMAIL),
-            "an original value left the machine"
-        );
-    }
-    let cont = requests[1].json();
-    let messages = cont["messages"].as_array().unwrap();
+    assert_eq!(requests.len(), 1, "one cloud request per client request");
+    let sent = requests[0].json();
+    assert!(!requests[0].text().contains(EMAIL), "a value left unmasked");
+    let messages = sent["messages"].as_array().unwrap();
     assert_eq!(
         messages.len(),
         3,
         "the original turns, then the continuator"
     );
-    assert_eq!(
-        messages[..2],
-        requests[0].json()["messages"].as_array().unwrap()[..]
-    );
-    let last = messages[2]["content"].as_str().unwrap();
     assert_eq!(messages[2]["role"], "user");
-    assert!(
-        last.ends_with("\u{ab}Dear [EMAIL_1], thanks\u{bb}"),
-        "{last}"
-    );
-    assert_eq!(cont["stream"], true);
+    assert_eq!(opener_in(&sent), "Dear [EMAIL_1], thanks");
+    assert_eq!(sent["stream"], true);
 
     let dir = proxy.stop().await;
     let record = audit_records(&dir).pop().unwrap();
-    assert_eq!(record["draft"]["outcome"], "repaired");
+    assert_eq!(record["draft"]["outcome"], "continued");
     assert_eq!(record["draft"]["continuation"], "instruction");
+    assert_eq!(record["draft"]["cut_by_budget"], false);
     assert_eq!(
-        record["draft"]["continuation_request"], cont,
+        record["draft"]["continuation_request"], sent,
         "the audit shows what left"
     );
+    assert!(record["timings"]["draft_first_token_ms"].as_f64().unwrap() < 300.0);
     assert!(!record.to_string().contains(EMAIL));
 }
 
-/// Runs a mismatch with `upstream.prefill = style`; returns the continuation request.
-async fn continuation_with(style: &str) -> Value {
-    let upstream = FakeUpstream::start(|req| {
-        if req.json()["messages"].as_array().unwrap().len() > 2 {
-            Reply::sse(chat_sse(" of the work.", 5))
-        } else {
-            slow_cloud("Absolutely. First things first.")
-        }
-    })
-    .await;
+/// Drafts "Here is a summary" with `upstream.prefill = style` against a cloud whose reply
+/// is `cloud`; returns what the client read and the one request the cloud got.
+async fn continued_with(style: &str, cloud: &'static str) -> (String, Value) {
+    let upstream = FakeUpstream::start(move |_| Reply::sse(chat_sse(cloud, 5))).await;
     let drafter = Scripted::new(&["Here", " is", " a", " summary"], 1);
     let style = style.to_owned();
     let proxy = Proxy::start_drafting(
@@ -280,85 +243,58 @@ async fn continuation_with(style: &str) -> Value {
         drafter,
     )
     .await;
-    let got = stream(&proxy, &chat_request()).await;
-    assert_eq!(got.text(), "Here is a summary of the work.");
+    let mut body = chat_request();
+    body["messages"][1]["content"] = json!(format!("Summarise the work of {EMAIL}."));
+    let got = stream(&proxy, &body).await;
     proxy.stop().await;
     let requests = upstream.requests();
-    assert_eq!(requests.len(), 2);
-    requests[1].json()
-}
-
-fn last_message(body: &Value) -> Value {
-    body["messages"].as_array().unwrap().last().unwrap().clone()
+    assert_eq!(requests.len(), 1, "one cloud request per client request");
+    assert!(!requests[0].text().contains(EMAIL), "a value left unmasked");
+    (got.text(), requests[0].json())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vllm_prefill_continues_the_final_assistant_message() {
-    let body = continuation_with("vllm").await;
-    assert_eq!(
-        last_message(&body),
-        json!({"role": "assistant", "content": "Here is a summary"})
-    );
-    assert_eq!(body["continue_final_message"], true);
-    assert_eq!(body["add_generation_prompt"], false);
+async fn every_prefill_dialect_continues_the_opener_in_one_request() {
+    for style in ["vllm", "mistral", "deepseek", "anthropic", "llamacpp"] {
+        let (text, body) = continued_with(style, " of the work.").await;
+        assert_eq!(text, "Here is a summary of the work.", "{style}");
+        let last = last_message(&body);
+        assert_eq!(last["role"], "assistant", "{style}");
+        assert_eq!(last["content"], "Here is a summary", "{style}");
+        assert_eq!(
+            body["messages"].as_array().unwrap().len(),
+            3,
+            "{style}: the turns, then the prefill"
+        );
+        let marked = last.get("prefix") == Some(&json!(true));
+        assert_eq!(marked, matches!(style, "mistral" | "deepseek"), "{style}");
+        let vllm = body.get("continue_final_message") == Some(&json!(true))
+            && body["add_generation_prompt"] == false;
+        assert_eq!(vllm, style == "vllm", "{style}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mistral_prefill_marks_the_prefix() {
-    let body = continuation_with("mistral").await;
-    assert_eq!(
-        last_message(&body),
-        json!({"role": "assistant", "content": "Here is a summary", "prefix": true})
-    );
-    assert!(body.get("continue_final_message").is_none());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deepseek_prefill_marks_the_prefix() {
-    let body = continuation_with("deepseek").await;
-    assert_eq!(last_message(&body)["prefix"], true);
-    assert_eq!(last_message(&body)["role"], "assistant");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn anthropic_prefill_is_a_final_assistant_message() {
-    let body = continuation_with("anthropic").await;
-    assert_eq!(
-        last_message(&body),
-        json!({"role": "assistant", "content": "Here is a summary"})
-    );
-    assert!(body.get("continue_final_message").is_none());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn llamacpp_prefill_is_a_final_assistant_message() {
-    let body = continuation_with("llamacpp").await;
-    assert_eq!(
-        last_message(&body),
-        json!({"role": "assistant", "content": "Here is a summary"})
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_speculative_continuation_is_dropped_when_the_cloud_matches() {
-    let upstream = FakeUpstream::start(|req| {
-        if req.json()["messages"].as_array().unwrap().len() > 2 {
-            Reply::sse(chat_sse(" never used", 5))
-        } else {
-            slow_cloud("Here is a summary of it.")
-        }
-    })
-    .await;
-    let drafter = Scripted::new(&["Here", " is", " a"], 1);
-    let proxy = Proxy::start_drafting(&upstream, |c| c.draft.speculative = true, drafter).await;
-    let got = stream(&proxy, &chat_request()).await;
-    assert_eq!(got.text(), "Here is a summary of it.");
-    // The continuation left before the cloud's first text (600 ms) was known.
-    assert_eq!(upstream.requests().len(), 2);
-    let dir = proxy.stop().await;
-    let record = audit_records(&dir).pop().unwrap();
-    assert_eq!(record["draft"]["outcome"], "matched");
-    assert_eq!(record["draft"]["speculative"], true);
+async fn a_continuation_that_repeats_or_skips_the_space_joins_without_doubled_or_lost_words() {
+    for (cloud, want) in [
+        // The opener repeated (case aside): dropped.
+        (
+            "here is a summary of the work.",
+            "Here is a summary of the work.",
+        ),
+        // No leading space: one is put between the words.
+        ("of the work.", "Here is a summary of the work."),
+        // Punctuation goes straight on.
+        (": three points.", "Here is a summary: three points."),
+        // A different start is kept whole.
+        (
+            "Actually, there is no summary.",
+            "Here is a summary Actually, there is no summary.",
+        ),
+    ] {
+        let (text, _) = continued_with("vllm", cloud).await;
+        assert_eq!(text, want, "cloud {cloud:?}");
+    }
 }
 
 /// A drafter whose sessions are all taken (see `draft_model.rs` for the real one's).
@@ -370,18 +306,44 @@ impl Drafter for Busy {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_draft_leaves_the_reply_to_the_cloud_and_says_so() {
+/// Sends `body` through a proxy drafting with `drafter` (budget `budget_ms`) and through
+/// one with the draft off; asserts that the cloud got the same bytes from both and that the
+/// client got the cloud's own stream. Returns the drafting proxy's audit record.
+async fn plain_as_with_the_draft_off(drafter: Arc<dyn Drafter>, budget_ms: u64) -> Value {
     let upstream = FakeUpstream::start(|_| slow_cloud("Plan for [EMAIL_1] ready.")).await;
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, Arc::new(Busy)).await;
-    let got = stream(&proxy, &chat_request()).await;
+    let drafting =
+        Proxy::start_drafting(&upstream, move |c| c.draft.budget_ms = budget_ms, drafter).await;
+    let plain = Proxy::start(&upstream, |_| {}).await;
+    let got = stream(&drafting, &chat_request()).await;
     assert_eq!(got.text(), format!("Plan for {EMAIL} ready."));
     assert!(
         got.chunks().iter().all(|c| c["id"] == "c"),
         "the cloud's own chunks"
     );
-    assert_eq!(upstream.requests().len(), 1);
-    // The stream's task counts it just after the client has the last bytes.
+    stream(&plain, &chat_request()).await;
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 2, "one request from each proxy");
+    assert_eq!(
+        requests[0].body, requests[1].body,
+        "byte-identical to draft-off"
+    );
+    plain.stop().await;
+    let dir = drafting.stop().await;
+    audit_records(&dir).pop().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfident_draft_sends_the_plain_request() {
+    let record = plain_as_with_the_draft_off(Scripted::new(&[], 0), 40).await;
+    assert_eq!(record["draft"]["outcome"], "unconfident");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_draft_sends_the_plain_request_and_says_so() {
+    let upstream = FakeUpstream::start(|_| slow_cloud("Plan for [EMAIL_1] ready.")).await;
+    let proxy = Proxy::start_drafting(&upstream, |_| {}, Arc::new(Busy)).await;
+    stream(&proxy, &chat_request()).await;
+    // The request's task counts it just after the client has the last bytes.
     let line = "veilgate_draft_openers_total{outcome=\"busy\"} 1";
     let mut metrics = String::new();
     for _ in 0..100 {
@@ -395,57 +357,52 @@ async fn a_busy_draft_leaves_the_reply_to_the_cloud_and_says_so() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(metrics.contains(line), "{metrics}");
-    let dir = proxy.stop().await;
-    assert_eq!(
-        audit_records(&dir).pop().unwrap()["draft"]["outcome"],
-        "busy"
-    );
+    proxy.stop().await;
+
+    let record = plain_as_with_the_draft_off(Arc::new(Busy), 40).await;
+    assert_eq!(record["draft"]["outcome"], "busy");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cloud_faster_than_the_draft_is_proxied_as_is() {
+async fn a_draft_with_no_word_within_the_budget_sends_the_plain_request_at_the_budget() {
     let upstream = FakeUpstream::start(|_| Reply::sse(chat_sse("Quick answer.", 4))).await;
     let drafter = Scripted::new(&["Slow", " draft"], 400);
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, drafter).await;
+    let proxy = Proxy::start_drafting(&upstream, |c| c.draft.budget_ms = 60, drafter.clone()).await;
     let got = stream(&proxy, &chat_request()).await;
     assert_eq!(got.text(), "Quick answer.");
     assert!(
-        got.chunks().iter().all(|c| c["id"] == "c"),
-        "the cloud's own chunks"
+        got.first_content() < Duration::from_millis(350),
+        "the plain request waited for the draft: {:?}",
+        got.first_content()
     );
     let dir = proxy.stop().await;
-    assert_eq!(
-        audit_records(&dir).pop().unwrap()["draft"]["outcome"],
-        "abandoned"
-    );
+    let record = audit_records(&dir).pop().unwrap();
+    assert_eq!(record["draft"]["outcome"], "late");
+    assert_eq!(upstream.requests().len(), 1);
+
+    let record = plain_as_with_the_draft_off(drafter, 60).await;
+    assert_eq!(record["draft"]["outcome"], "late");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upstream_error_after_the_opener_ends_the_stream_with_an_error_event() {
-    let upstream = FakeUpstream::start(|_| Reply::Whole {
-        status: 429,
-        headers: vec![("content-type", "application/json".into())],
-        body: json!({"error": {"message": "Rate limit for [EMAIL_1]", "type": "rate_limit"}})
-            .to_string(),
-    })
-    .await;
-    // The draft's first word comes before the upstream's answer (delayed below by the
-    // upstream's own handling time being ~0: so make the draft instant).
-    let drafter = Scripted::new(&["Hi"], 0);
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, drafter).await;
-    let answer = post_json(&proxy, "/v1/chat/completions", &chat_request()).await;
-    // Either the cloud's 429 came first (passed through) or the opener did (error event);
-    // both tell the client the truth, unmasked, and nothing else.
-    let text = answer.text();
-    assert!(text.contains(&format!("Rate limit for {EMAIL}")), "{text}");
-    if answer.status == 200 {
-        let last = sse_payloads(&text).pop().unwrap();
-        let v: Value = serde_json::from_str(&last).unwrap();
-        assert_eq!(v["error"]["message"], format!("Rate limit for {EMAIL}"));
-    } else {
-        assert_eq!(answer.status, 429);
-    }
-    proxy.stop().await;
+async fn the_budget_running_out_mid_opener_sends_what_the_client_has_read() {
+    // Words at about 100, 200 and 300 ms; the budget ends at 290 ms.
+    let upstream = FakeUpstream::start(|_| Reply::sse(chat_sse("and the rest.", 3))).await;
+    let drafter = Scripted::new(&["One", " two", " three"], 100);
+    let proxy = Proxy::start_drafting(&upstream, |c| c.draft.budget_ms = 290, drafter).await;
+    let got = stream(&proxy, &chat_request()).await;
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 1);
+    let opener = opener_in(&requests[0].json());
+    assert_eq!(
+        opener, "One two",
+        "the opener is cut where the budget ran out"
+    );
+    assert_eq!(got.text(), "One two and the rest.");
+    let dir = proxy.stop().await;
+    let record = audit_records(&dir).pop().unwrap();
+    assert_eq!(record["draft"]["outcome"], "continued");
+    assert_eq!(record["draft"]["cut_by_budget"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -487,14 +444,14 @@ async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_statu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drafted_stream_read_to_done_is_complete_even_if_the_client_hangs_up_then() {
-    let upstream = FakeUpstream::start(|_| Reply::sse_lingering("Sure, here it is.", 5)).await;
+    let upstream = FakeUpstream::start(|_| Reply::sse_lingering("here it is.", 5)).await;
     let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Sure,"], 0)).await;
     let read = read_until_done(&proxy, &chat_request()).await;
     assert_eq!(chat_stream_text(&read), "Sure, here it is.");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dir = proxy.stop().await;
     let record = audit_records(&dir).pop().unwrap();
-    assert_eq!(record["draft"]["outcome"], "matched");
+    assert_eq!(record["draft"]["outcome"], "continued");
     assert!(record["error"].is_null(), "{}", record["error"]);
 }
 
@@ -518,7 +475,7 @@ async fn with_no_opener_sent_the_client_gets_the_clouds_status_and_headers() {
     assert_eq!(answer.headers["x-request-id"], "req_cloud_1");
     proxy.stop().await;
 
-    // A streamed answer whose headers come before any draft word: they reach the client.
+    // A draft too slow for the budget: the plain stream, with the cloud's headers.
     let upstream = FakeUpstream::start(|_| Reply::Whole {
         status: 200,
         headers: vec![
@@ -587,19 +544,14 @@ async fn gated_out_requests_are_byte_identical_to_plain_proxying() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shipped_model_answers_before_the_cloud_and_the_reply_reads_as_one_text() {
-    let upstream = FakeUpstream::start(|req| {
-        if req.json()["messages"].as_array().unwrap().len() > 1 {
-            Reply::sse(chat_sse("and that is the whole story.", 6))
-        } else {
-            slow_cloud("Zebras are unexpected here.")
-        }
-    })
-    .await;
+    let upstream = FakeUpstream::start(|_| slow_cloud("and that is the whole story.")).await;
     let proxy = Proxy::start(&upstream, |c| {
         c.draft.enabled = Some(true);
         // Draft whatever the model thinks, however unsure: this test is about timing.
         c.draft.start_threshold = 0.0;
         c.draft.stop_threshold = 0.0;
+        // A loaded CI machine may take a while over its first step.
+        c.draft.budget_ms = 500;
     })
     .await;
     let body = json!({
@@ -614,15 +566,8 @@ async fn the_shipped_model_answers_before_the_cloud_and_the_reply_reads_as_one_t
         got.first_content()
     );
     let requests = upstream.requests();
-    assert_eq!(requests.len(), 2, "the fake cloud never repeats the opener");
-    let instruction = last_message(&requests[1].json())["content"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let opener = instruction
-        .rsplit_once('\u{ab}')
-        .and_then(|(_, rest)| rest.strip_suffix('\u{bb}'))
-        .unwrap();
+    assert_eq!(requests.len(), 1, "one cloud request per client request");
+    let opener = opener_in(&requests[0].json());
     assert!(!opener.is_empty());
     assert_eq!(got.text(), format!("{opener} and that is the whole story."));
     proxy.stop().await;

@@ -338,7 +338,7 @@ fn show_prints_request_id_entity_counts_and_texts() {
     let opener =
         "Sure, here is a plan for [PERSON_1] that covers every step of the move. ".repeat(4);
     drafted.draft = Some(serde_json::json!({
-        "outcome": "repaired",
+        "outcome": "continued",
         "continuation_request": {"messages": [
             {"role": "user", "content": "Plan the move for [PERSON_1]"},
             {"role": "assistant", "content": opener}

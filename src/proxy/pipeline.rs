@@ -113,9 +113,12 @@ async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Resp
             .instrument(debug_span!("mask"))
             .await?;
         if let Some((model, turns)) = draft {
-            return splice::respond(&state, model, &mut ctx, &parts, turns, masked)
-                .instrument(debug_span!("splice"))
-                .await;
+            let drafted = splice::respond(&state, model, &mut ctx, &parts, turns)
+                .instrument(debug_span!("draft"))
+                .await?;
+            if let Some(responded) = drafted {
+                return Ok(responded);
+            }
         }
         let upstream = forward(&state, &mut ctx, &parts, masked)
             .instrument(debug_span!("forward"))

@@ -49,11 +49,9 @@ class Proxy:
             {
                 "VEILGATE__UPSTREAM__ANTHROPIC_BASE_URL": upstream.base_url,
                 "VEILGATE__AUDIT__PATH": str(self.audit_path),
-                # The draft (on as shipped) races this fake cloud, which answers within a
-                # millisecond: whether the opener wins is a matter of timing, and a drafted
-                # reply is continued with a second upstream request. The masking round trips
-                # here assert one request and the cloud's exact text, so they run with it off;
-                # test_draft_sdk.py drives the draft as shipped against a slow cloud.
+                # The masking round trips here assert the cloud's exact text, which a drafted
+                # opener would precede, so they run with the draft off; test_draft_sdk.py
+                # drives the draft as shipped.
                 "VEILGATE__DRAFT__ENABLED": "false",
                 "VEILGATE_LOG": os.environ.get("VEILGATE_TEST_LOG", "info,veilgate=debug"),
                 "NO_COLOR": "1",

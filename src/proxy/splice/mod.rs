@@ -1,19 +1,18 @@
 //! The draft and the splice (DESIGN §5). For a streamed chat that [`align::gate`] lets
-//! through, the masked request leaves for the cloud at once while the local draft model
-//! writes the reply's first words; whichever text exists first decides:
+//! through, the local draft model writes the reply's first words while the request waits,
+//! for at most `draft.budget_ms` from its arrival. Then exactly one request leaves for the
+//! cloud:
 //!
-//! - The cloud's first text came first, the draft was unconfident, or the upstream
-//!   answered with an error: the draft is dropped and the reply is proxied as usual.
+//! - The draft wrote nothing in time (unconfident, busy, a list or code ahead, failed, or
+//!   the budget ran out first): the masked request, byte for byte as with the draft off,
+//!   and its reply is proxied as usual (the cloud's status and headers included).
 //! - The draft has a word: the proxy answers 200 with its own Chat Completions stream (it
 //!   owns `id`, `created`, `model` and the role chunk) and streams the opener word by word.
-//!   Once the opener is final it is masked with the request's vault. Then the cloud's text
-//!   is buffered until it can be compared with the opener ([`align::overlap`]):
-//!   - it repeats the opener: the overlap is dropped and the rest streams on, so the client
-//!     reads exactly the cloud's own answer;
-//!   - it does not: that stream is cancelled and a continuation request (the masked opener
-//!     as the last message, in the upstream's dialect, [`align::continuation_body`]) is
-//!     sent; its text streams on after the opener. With `draft.speculative` the
-//!     continuation is sent as soon as the opener is final and the unused one cancelled.
+//!   When the opener is final, or the budget runs out, it is masked with the request's
+//!   vault and the continuation request (the masked opener as the last message, in the
+//!   upstream's dialect, [`align::continuation_body`]) goes out in place of the plain one.
+//!   Its text streams on after the opener; should it repeat the opener, the repeat is
+//!   dropped.
 //!
 //! `finish_reason` and `usage` come from the cloud. Upstream failures after the opener has
 //! started reach the client as an error event in the stream.
@@ -21,28 +20,24 @@
 pub mod align;
 
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::{Method, Request, Response};
+use hyper::{Method, Response};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tracing::{warn, Instrument};
 
 use super::body::ProxyBody;
 use super::error::ProxyError;
 use super::pipeline::{self, Ctx, Responded};
 use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
-use super::upstream::copy_end_to_end;
 use super::State;
 use crate::api::sse::{self, SseItem, SseParser};
 use crate::draft::{Draft, Drafter, Stop, Turn};
@@ -56,16 +51,18 @@ use align::{continuation_body, joiner, overlap, Overlap, Prefill};
 #[derive(Debug, Clone, Default)]
 pub struct DraftReport {
     pub stats: Option<Draft>,
-    /// `matched`, `repaired`, `abandoned` (the cloud was first), `unconfident`, `busy` (every
-    /// draft session was taken: the draft stepped aside), `format` (the reply began with a
-    /// list marker or code, never drafted), `failed` (the draft model erred),
-    /// `cloud_error` (the upstream failed after the opener).
+    /// `continued` (the opener went out and the cloud continued it), `unconfident`, `busy`
+    /// (every draft session was taken: the draft stepped aside), `format` (the reply began
+    /// with a list marker or code, never drafted), `late` (no word within the budget),
+    /// `failed` (the draft model erred), `cloud_error` (the upstream failed after the
+    /// opener), `unmaskable` (the opener could not be masked, so nothing was sent).
     pub outcome: &'static str,
     /// From request received to the first opener word sent to the client.
     pub first_word_ms: Option<f64>,
+    /// The budget ran out before the draft finished: the opener is what it had written.
+    pub cut_by_budget: bool,
     /// The prefill dialect of the continuation, when one was sent.
     pub continuation: Option<&'static str>,
-    pub speculative: bool,
     /// The exact continuation body that left the machine (masked).
     pub continuation_request: Option<Value>,
 }
@@ -76,8 +73,8 @@ impl DraftReport {
         let mut v = json!({
             "outcome": self.outcome,
             "first_word_ms": self.first_word_ms,
+            "cut_by_budget": self.cut_by_budget,
             "continuation": self.continuation,
-            "speculative": self.speculative,
         });
         if let Some(stats) = &self.stats {
             v["model"] = serde_json::to_value(stats).expect("stats serialise");
@@ -95,90 +92,64 @@ enum DraftMsg {
     Done(Result<Draft, String>),
 }
 
-/// An upstream request on a task of its own (so that the draft and the client are served
-/// while it is on its way): its response headers, or the error, and when they came.
-/// Dropping it aborts the request.
-struct UpstreamTask(JoinHandle<(Result<Response<Incoming>, ProxyError>, Instant)>);
-
-impl Future for UpstreamTask {
-    type Output = (Result<Response<Incoming>, ProxyError>, Instant);
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|joined| {
-            joined.unwrap_or_else(|_| {
-                let err = ProxyError::internal("upstream task failed");
-                (Err(err), Instant::now())
-            })
-        })
-    }
-}
-
-impl Drop for UpstreamTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Runs the splice for a gated request whose masked body is `body`; see the module docs.
+/// Runs the draft for a gated request whose masked body is `body`; see the module docs.
+/// `None` when the draft wrote nothing in time (`ctx.draft` says why): the caller then
+/// sends `body` as it would with the draft off.
 pub(super) async fn respond(
     state: &Arc<State>,
     model: Arc<dyn Drafter>,
     ctx: &mut Ctx,
     parts: &hyper::http::request::Parts,
     turns: Vec<Turn>,
-    body: Bytes,
-) -> Result<Responded, ProxyError> {
-    let prefill = state.prefill;
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let uri = state.upstream.url_for(ctx.route, path)?;
-    let headers = parts.headers.clone();
-    let mut task = send(state, ctx, uri.clone(), &headers, body);
+) -> Result<Option<Responded>, ProxyError> {
+    let deadline =
+        Instant::from_std(ctx.started) + Duration::from_millis(state.config.draft.budget_ms);
     let cancel = Arc::new(AtomicBool::new(false));
     let mut words = start_draft(model, turns, cancel.clone());
     let mut report = DraftReport::default();
-    let start = tokio::select! {
+    let first = tokio::select! {
         msg = words.recv() => match msg {
-            Some(DraftMsg::Word(first)) => Start::Opener(first, task),
+            Some(DraftMsg::Word(first)) => Some(first),
             Some(DraftMsg::Done(Ok(stats))) => {
                 report.outcome = not_drafted(&stats);
                 report.stats = Some(stats);
-                Start::Plain(task)
+                None
             }
             Some(DraftMsg::Done(Err(e))) => {
                 warn!(request_id = %ctx.id, "draft model failed: {e}");
                 report.outcome = "failed";
-                Start::Plain(task)
+                None
             }
             None => {
                 report.outcome = "failed"; // the draft task panicked
-                Start::Plain(task)
+                None
             }
         },
-        joined = &mut task => {
-            let resp = joined_response(joined, ctx)?;
-            if is_stream(&resp) {
-                Start::Cloud(resp)
-            } else {
-                cancel.store(true, Ordering::Relaxed);
-                report.outcome = "abandoned";
-                ctx.draft = Some(report);
-                return pipeline::respond(state, ctx, resp).await;
-            }
+        () = tokio::time::sleep_until(deadline) => {
+            report.outcome = "late";
+            None
         }
     };
-    if let Start::Plain(task) = start {
+    let Some(first) = first else {
+        cancel.store(true, Ordering::Relaxed);
         ctx.draft = Some(report);
-        let resp = joined_response(task.await, ctx)?;
-        return pipeline::respond(state, ctx, resp).await;
-    }
-    let up = Upstream {
-        uri,
-        headers,
-        prefill,
+        return Ok(None);
     };
-    Ok(Responded::Streaming(start_stream(
-        state, ctx, start, words, up, cancel,
-    )))
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let upstream = Upstream {
+        uri: state.upstream.url_for(ctx.route, path)?,
+        headers: parts.headers.clone(),
+        prefill: state.prefill,
+    };
+    let opener = Opener {
+        first,
+        words,
+        cancel,
+        deadline,
+    };
+    Ok(Some(Responded::Streaming(start_stream(
+        state, ctx, opener, upstream,
+    ))))
 }
 
 /// The outcome of a draft that wrote nothing.
@@ -190,14 +161,13 @@ fn not_drafted(stats: &Draft) -> &'static str {
     }
 }
 
-/// How the reply starts.
-enum Start {
-    /// The draft's first word exists; the upstream's answer is still on its way.
-    Opener(String, UpstreamTask),
-    /// The upstream answered with a stream first; the draft may still win the first word.
-    Cloud(Response<Incoming>),
-    /// No draft: plain proxying.
-    Plain(UpstreamTask),
+/// The draft under way: its first word, the words to come, and until when they may come.
+struct Opener {
+    first: String,
+    words: mpsc::UnboundedReceiver<DraftMsg>,
+    /// Stops the draft at its next word.
+    cancel: Arc<AtomicBool>,
+    deadline: Instant,
 }
 
 fn is_stream(resp: &Response<Incoming>) -> bool {
@@ -209,43 +179,11 @@ fn is_stream(resp: &Response<Incoming>) -> bool {
             .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
-/// Where continuation requests go.
+/// Where the continuation request goes.
 struct Upstream {
     uri: hyper::Uri,
     headers: HeaderMap,
     prefill: Prefill,
-}
-
-/// Sends a masked body upstream.
-fn send(
-    state: &Arc<State>,
-    ctx: &Ctx,
-    uri: hyper::Uri,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> UpstreamTask {
-    let req: Request<Full<Bytes>> =
-        state
-            .upstream
-            .request(ctx.route, Method::POST, uri, headers, body);
-    let state = state.clone();
-    UpstreamTask(tokio::spawn(
-        async move {
-            let result = state.upstream.send(req).await;
-            (result, Instant::now())
-        }
-        .in_current_span(),
-    ))
-}
-
-/// The upstream's response, its arrival noted in the request's timings.
-fn joined_response(
-    (result, at): (Result<Response<Incoming>, ProxyError>, Instant),
-    ctx: &mut Ctx,
-) -> Result<Response<Incoming>, ProxyError> {
-    let resp = result?;
-    ctx.upstream_first_byte_ms = Some(at.duration_since(ctx.started).as_secs_f64() * 1e3);
-    Ok(resp)
 }
 
 /// Runs the draft on the blocking pool; its words arrive on the returned channel as they
@@ -266,14 +204,11 @@ fn start_draft(
 }
 
 /// The proxy's own Chat Completions chunks: one id, creation time and model for the whole
-/// stream, whichever upstream stream the text comes from.
+/// stream.
 struct Chunks {
     id: String,
     created: u64,
     model: Value,
-    /// False until the draft's first word is sent: before, the cloud's chunks go out as
-    /// they came.
-    own: bool,
 }
 
 impl Chunks {
@@ -284,7 +219,6 @@ impl Chunks {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             model: ctx.model.clone().map_or(Value::Null, Value::String),
-            own: false,
         }
     }
 
@@ -309,11 +243,10 @@ impl Chunks {
         }
     }
 
-    /// Writes a cloud chunk: under the proxy's id without its role (the proxy sent it) once
-    /// the stream is the proxy's; as it came before. A chunk left with nothing to say is
-    /// dropped.
+    /// Writes a cloud chunk under the proxy's id, without its role (the proxy sent it). A
+    /// chunk left with nothing to say is dropped.
     fn write(&self, mut chunk: Value, out: &mut Vec<u8>) {
-        if !self.own || self.adopt(&mut chunk) {
+        if self.adopt(&mut chunk) {
             sse::write_event(out, None, &chunk.to_string());
         }
     }
@@ -419,21 +352,6 @@ impl CloudStream {
         }
     }
 
-    /// Reads until the stream has said something (text, an error, its end), keeping what it
-    /// read queued. Cancel-safe: nothing read is lost if the wait is abandoned.
-    async fn first_text(&mut self) {
-        let said = |c: &Cloud| match c {
-            Cloud::Chunk(v) => {
-                v.get("error").is_some() || content_of(v).is_some_and(|t| !t.is_empty())
-            }
-            Cloud::Done | Cloud::Failed(..) => true,
-            Cloud::Raw(_) => false,
-        };
-        while !self.ended && !self.queue.iter().any(said) {
-            self.pull().await;
-        }
-    }
-
     /// Reads one frame from the upstream and queues what it completes.
     async fn pull(&mut self) {
         let mut out = Vec::new();
@@ -504,28 +422,19 @@ impl From<ProxyError> for Failure {
 fn start_stream(
     state: &Arc<State>,
     ctx: &mut Ctx,
-    start: Start,
-    words: mpsc::UnboundedReceiver<DraftMsg>,
+    opener: Opener,
     upstream: Upstream,
-    cancel: Arc<AtomicBool>,
 ) -> Response<ProxyBody> {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    // The cloud's headers came first: the client gets them (its request id, rate limits).
-    let cloud_headers = match &start {
-        Start::Cloud(resp) => Some(resp.headers().clone()),
-        _ => None,
-    };
     let mut ctx = std::mem::replace(ctx, Ctx::new(ctx.id.clone(), ctx.route, ctx.client));
     ctx.status = 200;
-    ctx.draft = Some(DraftReport {
-        speculative: state.config.draft.speculative,
-        ..Default::default()
-    });
+    ctx.draft = Some(DraftReport::default());
     let id = ctx.id.clone();
     let state = state.clone();
     state.metrics.stream_delta(1);
     tokio::spawn(
         async move {
+            let cancel = opener.cancel.clone();
             let mut splice = Splice {
                 state: &state,
                 chunks: Chunks::new(&ctx),
@@ -535,7 +444,7 @@ fn start_stream(
                 upstream,
             };
             let result = tokio::select! {
-                r = splice.run(start, words) => r,
+                r = splice.run(opener) => r,
                 _ = tx.closed() => Err(Ended("client disconnected".into())),
             };
             cancel.store(true, Ordering::Relaxed);
@@ -549,10 +458,6 @@ fn start_stream(
     );
     let mut resp = Response::new(ProxyBody::Stream(rx));
     let headers = resp.headers_mut();
-    if let Some(cloud) = cloud_headers {
-        copy_end_to_end(&cloud, headers);
-        headers.remove(header::CONTENT_ENCODING);
-    }
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
@@ -610,148 +515,102 @@ impl Splice<'_> {
         Err(Ended(reason))
     }
 
-    /// The opener's first word goes out under the proxy's own stream.
-    async fn open(&mut self, first: String) -> Result<(), Ended> {
+    /// Sends one piece of the opener to the client.
+    async fn say(&mut self, word: String) -> Result<(), Ended> {
+        let mut out = Vec::new();
+        self.chunks.content(&word, &mut out);
+        self.opener.push_str(&word);
+        self.emit(out).await
+    }
+
+    async fn run(&mut self, opener: Opener) -> Result<(), Ended> {
+        let Opener {
+            first,
+            mut words,
+            cancel,
+            deadline,
+        } = opener;
+        // 1. The opener, word by word, under the proxy's own stream, until it is final or
+        //    the budget runs out.
         self.report().first_word_ms = Some(self.ctx.elapsed_ms());
-        self.chunks.own = true;
         let mut out = Vec::new();
         self.chunks.role(&mut out);
         self.chunks.content(&first, &mut out);
         self.opener = first;
-        self.emit(out).await
-    }
-
-    async fn run(
-        &mut self,
-        start: Start,
-        mut words: mpsc::UnboundedReceiver<DraftMsg>,
-    ) -> Result<(), Ended> {
-        let vault = self.ctx.vault.clone();
-        // 1. The first text: the draft's first word, or (when the upstream's stream began
-        //    first) whichever of it and the cloud's first text comes first.
-        let (first_cloud, task) = match start {
-            Start::Opener(first, task) => {
-                self.open(first).await?;
-                (None, Some(task))
-            }
-            Start::Cloud(resp) => {
-                let mut cloud = CloudStream::new(resp.into_body(), vault.clone(), self.idle());
-                let first = tokio::select! {
-                    msg = words.recv() => match msg {
-                        Some(DraftMsg::Word(first)) => Some(first),
-                        Some(DraftMsg::Done(Ok(stats))) => {
-                            self.report().stats = Some(stats);
-                            None
-                        }
-                        Some(DraftMsg::Done(Err(e))) => {
-                            warn!(request_id = %self.ctx.id, "draft model failed: {e}");
-                            self.report().outcome = "failed";
-                            None
-                        }
-                        None => None,
-                    },
-                    () = cloud.first_text() => None,
-                };
-                let Some(first) = first else {
-                    drop(words); // stops the draft at its next word
-                    let report = self.report();
-                    if report.outcome.is_empty() {
-                        report.outcome = report.stats.as_ref().map_or("abandoned", not_drafted);
+        self.emit(out).await?;
+        loop {
+            tokio::select! {
+                biased;
+                msg = words.recv() => match msg {
+                    Some(DraftMsg::Word(w)) => self.say(w).await?,
+                    Some(DraftMsg::Done(Ok(stats))) => self.report().stats = Some(stats),
+                    Some(DraftMsg::Done(Err(e))) => {
+                        warn!(request_id = %self.ctx.id, "draft model failed mid-opener: {e}")
                     }
-                    return self.pass_through(cloud).await;
-                };
-                self.open(first).await?;
-                (Some(cloud), None)
-            }
-            Start::Plain(_) => unreachable!("plain replies are not spliced"),
-        };
-        // 2. The rest of the opener.
-        while let Some(msg) = words.recv().await {
-            match msg {
-                DraftMsg::Word(w) => {
-                    let mut out = Vec::new();
-                    self.chunks.content(&w, &mut out);
-                    self.opener.push_str(&w);
-                    self.emit(out).await?;
-                }
-                DraftMsg::Done(Ok(stats)) => self.report().stats = Some(stats),
-                DraftMsg::Done(Err(e)) => {
-                    warn!(request_id = %self.ctx.id, "draft model failed mid-opener: {e}")
+                    None => break,
+                },
+                () = tokio::time::sleep_until(deadline) => {
+                    cancel.store(true, Ordering::Relaxed);
+                    self.report().cut_by_budget = true;
+                    break;
                 }
             }
         }
-        // 3. The opener as it may leave the machine. Should masking fail, no continuation
-        //    can be sent; a cloud reply that repeats the opener can still be used.
-        let masked_opener = self.mask_opener().await;
-        let continuation = masked_opener.as_ref().ok().map(|masked| {
-            continuation_body(
-                self.ctx.masked_request.as_ref().unwrap_or(&Value::Null),
-                masked,
-                self.upstream.prefill,
-            )
-        });
-        let mut speculative = match (&continuation, self.state.config.draft.speculative) {
-            (Some(body), true) => Some(self.send_continuation(body)),
-            _ => None,
-        };
-        // 4. The cloud's first answer: does it repeat the opener?
-        let cloud = match (first_cloud, task) {
-            (Some(cloud), _) => Ok(cloud),
-            (None, Some(task)) => match joined_response(task.await, self.ctx) {
-                Ok(resp) => self.stream_or_error(resp, &vault).await,
-                Err(e) => Err(e.into()),
-            },
-            (None, None) => unreachable!("one of the two is set"),
-        };
-        let mut cloud = match cloud {
-            Ok(cloud) => cloud,
+        drop(words);
+        // 2. The opener as it may leave the machine. Should masking fail, nothing leaves.
+        let masked = match self.mask_opener().await {
+            Ok(masked) => masked,
             Err(e) => {
-                drop(speculative.take());
+                self.report().outcome = "unmaskable";
+                return self.fail(e).await;
+            }
+        };
+        // 3. The one request to the cloud: the conversation with the opener as its reply's
+        //    beginning, in the upstream's dialect.
+        let body = continuation_body(
+            self.ctx.masked_request.as_ref().unwrap_or(&Value::Null),
+            &masked,
+            self.upstream.prefill,
+        );
+        let dialect = self.upstream.prefill.as_str();
+        let report = self.report();
+        report.outcome = "continued";
+        report.continuation = Some(dialect);
+        report.continuation_request = Some(body.clone());
+        let resp = match self.send(&body).await {
+            Ok(resp) => resp,
+            Err(e) => {
                 self.report().outcome = "cloud_error";
                 return self.fail(e).await;
             }
         };
-        if self.align(&mut cloud).await? {
-            drop(speculative.take()); // cancels the continuation
-            self.report().outcome = "matched";
-            return self.pass_through(cloud).await;
-        }
-        drop(cloud); // cancels the first upstream request
-
-        // 5. It does not: continue from the opener.
-        let Some(body) = continuation else {
-            self.report().outcome = "cloud_error";
-            let err = masked_opener
-                .err()
-                .unwrap_or_else(|| ProxyError::internal("the opener could not be masked"));
-            return self.fail(err).await;
-        };
-        let task = match speculative.take() {
-            Some(task) => task,
-            None => self.send_continuation(&body),
-        };
-        let prefill = self.upstream.prefill.as_str();
-        let report = self.report();
-        report.outcome = "repaired";
-        report.continuation = Some(prefill);
-        report.continuation_request = Some(body);
-        let resp = match task.await.0 {
-            Ok(resp) => resp,
-            Err(e) => return self.fail(e).await,
-        };
         let vault = self.ctx.vault.clone(); // with the opener's values, if it had new ones
         let mut cont = match self.stream_or_error(resp, &vault).await {
             Ok(cont) => cont,
-            Err(e) => return self.fail(e).await,
+            Err(e) => {
+                self.report().outcome = "cloud_error";
+                return self.fail(e).await;
+            }
         };
         self.join_continuation(&mut cont).await?;
         self.pass_through(cont).await
     }
 
-    fn send_continuation(&self, body: &Value) -> UpstreamTask {
+    /// Sends the continuation upstream; its headers' arrival is noted in the timings.
+    async fn send(&mut self, body: &Value) -> Result<Response<Incoming>, ProxyError> {
         let bytes = Bytes::from(serde_json::to_vec(body).expect("json values serialise"));
         let up = &self.upstream;
-        send(self.state, self.ctx, up.uri.clone(), &up.headers, bytes)
+        let upstream = &self.state.upstream;
+        let req = upstream.request(
+            self.ctx.route,
+            Method::POST,
+            up.uri.clone(),
+            &up.headers,
+            bytes,
+        );
+        let resp = upstream.send(req).await?;
+        self.ctx.upstream_first_byte_ms = Some(self.ctx.elapsed_ms());
+        Ok(resp)
     }
 
     /// Masks the opener with (a copy of) the request's vault, on the blocking pool, so that
@@ -812,44 +671,6 @@ impl Splice<'_> {
                     err.status = status;
                 }
                 Err(Failure::Proxy(err))
-            }
-        }
-    }
-
-    /// Reads the cloud's text until it can be compared with the opener. On a match, sends
-    /// what follows the overlap and returns true; on a mismatch sends nothing.
-    async fn align(&mut self, cloud: &mut CloudStream) -> Result<bool, Ended> {
-        let mut text = String::new();
-        let mut held = Vec::new();
-        loop {
-            match cloud.next().await {
-                Some(Cloud::Chunk(chunk)) => {
-                    if chunk.get("error").is_some() {
-                        let mut out = Vec::new();
-                        sse::write_event(&mut out, None, &chunk.to_string());
-                        self.emit(out).await?;
-                        self.report().outcome = "cloud_error";
-                        return Err(Ended("upstream sent an error event".into()));
-                    }
-                    text.push_str(content_of(&chunk).unwrap_or(""));
-                    held.push(chunk);
-                    match overlap(&text, &self.opener) {
-                        Overlap::Pending => {}
-                        Overlap::Differ => return Ok(false),
-                        Overlap::Match(end) => {
-                            self.release(&text[end..], held).await?;
-                            return Ok(true);
-                        }
-                    }
-                }
-                Some(Cloud::Raw(raw)) => self.emit(raw).await?,
-                // The cloud's whole answer was shorter than the opener.
-                Some(Cloud::Done) | None => return Ok(false),
-                Some(Cloud::Failed(reason, event)) => {
-                    self.emit(event).await?;
-                    self.report().outcome = "cloud_error";
-                    return Err(Ended(reason.into()));
-                }
             }
         }
     }
