@@ -187,7 +187,7 @@ impl Default for DraftConfig {
             max_words: 6,
             start_tokens: 2,
             start_threshold: 0.1,
-            stop_threshold: 0.1,
+            stop_threshold: 0.2,
             temperature: 0.0,
             top_p: 0.9,
             seed: 0,
