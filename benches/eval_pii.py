@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Evaluate `veilgate mask --jsonl` on the evaluation sets in ../shared/eval.
+"""Evaluate `veilgate mask --jsonl` on the evaluation sets in ../shared/eval, and on two
+real-text sets of the project's own (benches/data/uner_*.jsonl, see make_uner.py).
 
 These sets are for measuring only (see ../shared/eval/SOURCE.md): never write or tune rules
 from them. This script reads each set, converts it to {"id", "text"} lines, runs the veilgate
@@ -95,6 +96,11 @@ MAPPING: dict[str, dict[str, str | None]] = {
     },
     # pupa: untyped PII substrings; scored type-blind.
     "pupa_subset": {"PII": "PII"},
+    # Real human-written text (Universal NER, benches/data/make_uner.py): the same 1,000 news
+    # and Wikipedia sentences in English and in German. Not in ../shared/eval, and never
+    # trained on.
+    "uner_en_pud": {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION"},
+    "uner_de_pud": {"PER": "PERSON", "LOC": "LOCATION", "ORG": "ORGANIZATION"},
 }
 
 STRUCTURED = {"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "SECRET"}
@@ -119,6 +125,15 @@ def load_presidio(path: Path) -> list[dict]:
     for i, d in enumerate(json.loads(path.read_text(encoding="utf-8"))):
         gold = [(s["start_position"], s["end_position"], s["entity_type"]) for s in d["spans"]]
         records.append({"id": f"presidio_{i:04d}", "text": d["full_text"], "gold": gold})
+    return records
+
+
+def load_uner(path: Path) -> list[dict]:
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            records.append({"id": d["id"], "text": d["text"], "gold": [tuple(g) for g in d["gold"]]})
     return records
 
 
@@ -216,6 +231,8 @@ SETS = {
     "presidio_synth_dataset_v2": lambda d: load_presidio(d / "presidio_synth_dataset_v2.json"),
     "pupa_subset": lambda d: load_pupa(d / "pupa_subset.json"),
     "pasteguard": lambda d: load_pasteguard(d / "pasteguard"),
+    "uner_en_pud": lambda _: load_uner(REPO / "benches" / "data" / "uner_en_pud.jsonl"),
+    "uner_de_pud": lambda _: load_uner(REPO / "benches" / "data" / "uner_de_pud.jsonl"),
 }
 TYPED = {name: name != "pupa_subset" for name in SETS}
 

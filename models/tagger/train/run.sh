@@ -8,7 +8,8 @@
 #
 #   models/tagger/train/run.sh            # about 30 minutes on 2 CPU cores
 #
-# Environment: PYTHON (interpreter for the venv, default python3; CPython 3.11 was used).
+# Environment: PYTHON (interpreter for the venv, default python3; CPython 3.11 was used),
+# REAL_TEXT=1 (also train on real/, an experiment: see MODEL_CARD.md, "Tried").
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,6 +33,13 @@ if [ "${RESUME:-0}" != 1 ]; then : > work/run.log; fi
 {
     echo "== $(date -u +%FT%TZ) run.sh seed $SEED, $(nproc) cores"
     $PY gen_data.py --out data --train 110000 --dev 2000 --test 4000 --seed "$SEED"
+    # REAL_TEXT=1 adds real text people wrote (Universal NER, English Web Treebank, CC BY-SA
+    # 4.0; real/SOURCE.md). Not in the shipped model: tried once (same seed and sizes), it
+    # raised precision on real text but lowered PERSON recall (MODEL_CARD.md, "Tried").
+    if [ "${REAL_TEXT:-0}" = 1 ]; then
+        $PY add_real.py --data data --real real/uner_en_ewt_train.jsonl \
+            --real-dev real/uner_en_ewt_dev.jsonl --repeat 2 --seed "$SEED"
+    fi
     # The WordPiece trainer of HF tokenizers breaks frequency ties in (randomised) hash-map
     # order, so a retrained vocabulary differs from the committed one in a few entries and ids.
     # The committed tokenizer.json is therefore kept unless RETRAIN_TOKENIZER=1 or it is absent;
