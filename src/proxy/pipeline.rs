@@ -5,9 +5,10 @@
 //! 3. [`mask`]: every outgoing text through the detectors, on the blocking pool → the
 //!    masked body and the request's vault. A detector failure ends the request here with
 //!    503: nothing is forwarded (fail closed).
-//! 4. [`splice`]: for a streamed chat, the local draft model writes the reply's first words
-//!    while the masked body is on its way, and the cloud's answer continues them.
-//! 5. [`forward`]: the masked body to the upstream → its response headers.
+//! 4. [`splice`]: for a streamed chat, the local draft model may write the reply's first
+//!    words (at most `draft.budget_ms`); then the cloud gets one request, the continuation
+//!    of those words, or, when the draft wrote none, the masked body as below.
+//! 5. [`forward`]: the masked body to the upstream ([`Destination`]) → its response headers.
 //! 6. [`respond`]: unmask the reply, whole ([`respond_whole`]) or streamed
 //!    ([`respond_stream`], a task that rewrites SSE events as they arrive).
 //! 7. [`audit`]: one record per request, once the reply is complete.
@@ -112,15 +113,16 @@ async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Resp
         let masked = mask(&state, &mut ctx, value)
             .instrument(debug_span!("mask"))
             .await?;
+        let dest = Destination::of(&state, &ctx, parts)?;
         if let Some((model, turns)) = draft {
-            let drafted = splice::respond(&state, model, &mut ctx, &parts, turns)
+            let drafted = splice::respond(&state, model, &mut ctx, &dest, turns)
                 .instrument(debug_span!("draft"))
                 .await?;
             if let Some(responded) = drafted {
                 return Ok(responded);
             }
         }
-        let upstream = forward(&state, &mut ctx, &parts, masked)
+        let upstream = forward(&state, &mut ctx, &dest, masked)
             .instrument(debug_span!("forward"))
             .await?;
         respond(&state, &mut ctx, upstream)
@@ -253,24 +255,56 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
 }
 
 /// Phase 5: sends the masked body upstream and waits for its response headers.
-async fn forward(
+/// Where a request's upstream twin goes: the route's URL on the upstream, and the client's
+/// headers (filtered and completed by [`Upstream::request`](super::upstream::Upstream)).
+#[derive(Clone)]
+pub(super) struct Destination {
+    uri: hyper::Uri,
+    headers: HeaderMap,
+}
+
+impl Destination {
+    pub(super) fn of(
+        state: &State,
+        ctx: &Ctx,
+        parts: hyper::http::request::Parts,
+    ) -> Result<Destination, ProxyError> {
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        Ok(Destination {
+            uri: state.upstream.url_for(ctx.route, path)?,
+            headers: parts.headers,
+        })
+    }
+}
+
+/// Phase 5: sends `body` upstream; the arrival of its response headers is noted in the
+/// timings. The plain path and the draft's continuation both leave through here.
+pub(super) async fn forward(
     state: &State,
     ctx: &mut Ctx,
-    parts: &hyper::http::request::Parts,
+    dest: &Destination,
     body: Bytes,
 ) -> Result<Response<Incoming>, ProxyError> {
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let uri = state.upstream.url_for(ctx.route, path)?;
-    let req = state
-        .upstream
-        .request(ctx.route, Method::POST, uri, &parts.headers, body);
+    let req = state.upstream.request(
+        ctx.route,
+        Method::POST,
+        dest.uri.clone(),
+        &dest.headers,
+        body,
+    );
     let resp = state.upstream.send(req).await?;
     ctx.upstream_first_byte_ms = Some(ctx.elapsed_ms());
     Ok(resp)
+}
+
+/// A successful reply whose body is a server-sent event stream.
+pub(super) fn is_event_stream(resp: &Response<Incoming>) -> bool {
+    resp.status().is_success()
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
 /// What [`respond`] produced: a complete reply, or one whose body is still streaming.
@@ -292,12 +326,7 @@ pub(super) async fn respond(
             ));
         }
     }
-    let is_sse = upstream
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    if upstream.status().is_success() && is_sse {
+    if is_event_stream(&upstream) {
         Ok(Responded::Streaming(respond_stream(state, ctx, upstream)))
     } else {
         respond_whole(state, ctx, upstream)

@@ -27,8 +27,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::{Method, Response};
+use hyper::header::{self, HeaderValue};
+use hyper::Response;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -36,14 +36,14 @@ use tracing::{warn, Instrument};
 
 use super::body::ProxyBody;
 use super::error::ProxyError;
-use super::pipeline::{self, Ctx, Responded};
+use super::pipeline::{self, Ctx, Destination, Responded};
 use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
 use super::State;
 use crate::api::sse::{self, SseItem, SseParser};
 use crate::draft::{Draft, Drafter, Stop, Turn};
 use crate::privacy::Vault;
 pub use align::gate;
-use align::{continuation_body, joiner, overlap, Overlap, Prefill};
+use align::{continuation_body, joiner, overlap, Overlap};
 
 /// What the draft did for one request, for the audit record and the metrics. Holds no raw
 /// text: the opener itself is never recorded, only its masked form inside the
@@ -99,7 +99,7 @@ pub(super) async fn respond(
     state: &Arc<State>,
     model: Arc<dyn Drafter>,
     ctx: &mut Ctx,
-    parts: &hyper::http::request::Parts,
+    dest: &Destination,
     turns: Vec<Turn>,
 ) -> Result<Option<Responded>, ProxyError> {
     let deadline =
@@ -135,12 +135,6 @@ pub(super) async fn respond(
         ctx.draft = Some(report);
         return Ok(None);
     };
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let upstream = Upstream {
-        uri: state.upstream.url_for(ctx.route, path)?,
-        headers: parts.headers.clone(),
-        prefill: state.prefill,
-    };
     let opener = Opener {
         first,
         words,
@@ -148,7 +142,10 @@ pub(super) async fn respond(
         deadline,
     };
     Ok(Some(Responded::Streaming(start_stream(
-        state, ctx, opener, upstream,
+        state,
+        ctx,
+        opener,
+        dest.clone(),
     ))))
 }
 
@@ -168,22 +165,6 @@ struct Opener {
     /// Stops the draft at its next word.
     cancel: Arc<AtomicBool>,
     deadline: Instant,
-}
-
-fn is_stream(resp: &Response<Incoming>) -> bool {
-    resp.status().is_success()
-        && resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"))
-}
-
-/// Where the continuation request goes.
-struct Upstream {
-    uri: hyper::Uri,
-    headers: HeaderMap,
-    prefill: Prefill,
 }
 
 /// Runs the draft on the blocking pool; its words arrive on the returned channel as they
@@ -423,7 +404,7 @@ fn start_stream(
     state: &Arc<State>,
     ctx: &mut Ctx,
     opener: Opener,
-    upstream: Upstream,
+    dest: Destination,
 ) -> Response<ProxyBody> {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let mut ctx = std::mem::replace(ctx, Ctx::new(ctx.id.clone(), ctx.route, ctx.client));
@@ -441,7 +422,7 @@ fn start_stream(
                 ctx: &mut ctx,
                 tx: &tx,
                 opener: String::new(),
-                upstream,
+                dest,
             };
             let result = tokio::select! {
                 r = splice.run(opener) => r,
@@ -475,7 +456,8 @@ struct Splice<'a> {
     chunks: Chunks,
     /// The opener as the client has seen it (raw).
     opener: String,
-    upstream: Upstream,
+    /// Where the continuation goes.
+    dest: Destination,
 }
 
 impl Splice<'_> {
@@ -570,9 +552,9 @@ impl Splice<'_> {
         let body = continuation_body(
             self.ctx.masked_request.as_ref().unwrap_or(&Value::Null),
             &masked,
-            self.upstream.prefill,
+            self.state.prefill,
         );
-        let dialect = self.upstream.prefill.as_str();
+        let dialect = self.state.prefill.as_str();
         let report = self.report();
         report.outcome = "continued";
         report.continuation = Some(dialect);
@@ -596,21 +578,10 @@ impl Splice<'_> {
         self.pass_through(cont).await
     }
 
-    /// Sends the continuation upstream; its headers' arrival is noted in the timings.
+    /// Sends the continuation upstream.
     async fn send(&mut self, body: &Value) -> Result<Response<Incoming>, ProxyError> {
         let bytes = Bytes::from(serde_json::to_vec(body).expect("json values serialise"));
-        let up = &self.upstream;
-        let upstream = &self.state.upstream;
-        let req = upstream.request(
-            self.ctx.route,
-            Method::POST,
-            up.uri.clone(),
-            &up.headers,
-            bytes,
-        );
-        let resp = upstream.send(req).await?;
-        self.ctx.upstream_first_byte_ms = Some(self.ctx.elapsed_ms());
-        Ok(resp)
+        pipeline::forward(self.state, self.ctx, &self.dest, bytes).await
     }
 
     /// Masks the opener with (a copy of) the request's vault, on the blocking pool, so that
@@ -642,7 +613,7 @@ impl Splice<'_> {
         resp: Response<Incoming>,
         vault: &Arc<Vault>,
     ) -> Result<CloudStream, Failure> {
-        if is_stream(&resp) {
+        if pipeline::is_event_stream(&resp) {
             return Ok(CloudStream::new(
                 resp.into_body(),
                 vault.clone(),
