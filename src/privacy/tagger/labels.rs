@@ -3,7 +3,7 @@
 //! Pure logic, no model.
 
 use crate::privacy::everyday::is_function_word;
-use crate::privacy::EntityType;
+use crate::privacy::{EntityType, Span};
 
 /// What one output class of the model means to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +109,31 @@ fn close(open: Option<(Entity, usize)>) -> Option<Entity> {
         e.score /= n as f32;
         e
     })
+}
+
+/// Joins final spans of one type that only spaces or tabs separate: the tagger sometimes
+/// starts a name's second word afresh ("Tom" "Baker"), and two placeholders for one name
+/// read as two people to the cloud. Each span must have passed every check on its own, so
+/// the characters masked stay the same (plus the space between). The joined span keeps the
+/// higher score. Spans must be sorted by start.
+pub fn join_adjacent(text: &str, spans: Vec<Span>) -> Vec<Span> {
+    let mut joined: Vec<Span> = Vec::with_capacity(spans.len());
+    for e in spans {
+        match joined.last_mut() {
+            Some(last)
+                if last.kind == e.kind
+                    && last.end < e.start
+                    && text[last.end..e.start]
+                        .bytes()
+                        .all(|b| b == b' ' || b == b'\t') =>
+            {
+                last.end = e.end;
+                last.score = last.score.max(e.score);
+            }
+            _ => joined.push(e),
+        }
+    }
+    joined
 }
 
 /// Widens `start..end` to whole words of `text`: a name tagged from its second subword on
@@ -251,6 +276,41 @@ mod tests {
         ];
         let kinds: Vec<_> = decode(&tokens).iter().map(|e| (e.start, e.kind)).collect();
         assert_eq!(kinds, vec![(0, Organization), (3, Person), (7, Person)]);
+    }
+
+    #[test]
+    fn one_name_split_by_the_tagger_is_one_entity() {
+        let text = "notes Tom Baker sent, then Anna\nBerlin and Paris, London";
+        let entity = |start, end, kind, score| Span {
+            start,
+            end,
+            kind,
+            score,
+            source: "tagger".into(),
+        };
+        let got = join_adjacent(
+            text,
+            vec![
+                entity(6, 9, Person, 0.55),
+                entity(10, 15, Person, 0.64),
+                entity(27, 31, Person, 0.9),
+                entity(32, 38, Location, 0.9), // after a line break
+                entity(43, 48, Location, 0.9),
+                entity(50, 56, Location, 0.9), // after a comma
+            ],
+        );
+        let spans: Vec<_> = got.iter().map(|e| &text[e.start..e.end]).collect();
+        assert_eq!(
+            spans,
+            ["Tom Baker", "Anna", "Berlin", "Paris", "London"],
+            "only a space joins, and only one type"
+        );
+        assert!((got[0].score - 0.64).abs() < 1e-6);
+        let mixed = join_adjacent(
+            "Anna Siemens",
+            vec![entity(0, 4, Person, 0.9), entity(5, 12, Organization, 0.9)],
+        );
+        assert_eq!(mixed.len(), 2, "a person beside a company stays two");
     }
 
     #[test]

@@ -27,7 +27,9 @@ use super::{DetectError, Detector, EntityType, Span};
 use crate::onnx;
 use crate::privacy::everyday::{is_everyday, split_and_trim};
 use batch::{Batcher, Runner};
-use labels::{decode, imperative_verb, parse_label, plausible, snap_to_words, Label, TokenTag};
+use labels::{
+    decode, imperative_verb, join_adjacent, parse_label, plausible, snap_to_words, Label, TokenTag,
+};
 
 /// The shipped model (trained by `models/tagger/train/run.sh`).
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../../../models/tagger/model.onnx");
@@ -205,7 +207,7 @@ impl Tagger {
                 tokens.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.1.cmp(&a.1)));
                 tokens.dedup_by_key(|t| t.0.start);
                 let tokens: Vec<TokenTag> = tokens.into_iter().map(|t| t.0).collect();
-                decode(&tokens)
+                let spans = decode(&tokens)
                     .into_iter()
                     .filter(|e| e.score >= self.min_score)
                     .flat_map(|e| {
@@ -231,7 +233,8 @@ impl Tagger {
                         let ordinary = command || is_everyday(text, s.start, s.end, s.kind);
                         !s.is_empty() && plausible(s.kind, value, mixed_case) && !ordinary
                     })
-                    .collect()
+                    .collect();
+                join_adjacent(text, spans)
             })
             .collect())
     }
