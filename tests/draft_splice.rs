@@ -364,6 +364,64 @@ async fn a_busy_draft_sends_the_plain_request_and_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_arriving_while_another_waits_for_its_draft_goes_out_plain_at_once() {
+    // The first request's draft writes its first word at 300 ms, so for 300 ms that request
+    // is being prepared; a second one arriving at 100 ms finds the machine busy and is not
+    // drafted: its plain request leaves at once (under load a draft would slow the masking
+    // and wait for the CPU itself).
+    let upstream = FakeUpstream::start(|_| slow_cloud("Plan for [EMAIL_1] ready.")).await;
+    let drafter = Scripted::new(&["Sure,", " here"], 300);
+    let proxy =
+        Proxy::start_drafting(&upstream, |c| c.draft.budget_ms = 1_000, drafter.clone()).await;
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let sent = Instant::now();
+        let got = stream(&proxy, &chat_request()).await;
+        (got, sent)
+    };
+    let body = chat_request();
+    let (first, (second, second_sent)) = tokio::join!(stream(&proxy, &body), second);
+    assert_eq!(
+        drafter.calls.load(Ordering::SeqCst),
+        1,
+        "only the first drafted"
+    );
+    assert!(first.text().starts_with("Sure, here"), "{}", first.text());
+    assert_eq!(second.text(), format!("Plan for {EMAIL} ready."));
+    assert!(
+        second.chunks().iter().all(|c| c["id"] == "c"),
+        "the cloud's own stream"
+    );
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 2, "one cloud request per client request");
+    let plain: Vec<Value> = requests
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+        .filter(|b| b["messages"].as_array().unwrap().len() == 2)
+        .collect();
+    assert_eq!(plain.len(), 1, "the second went out as the plain request");
+    assert_eq!(
+        last_message(&plain[0])["content"],
+        "Write a short plan for [EMAIL_1] please."
+    );
+    // It left at once, not after the first request's draft: the cloud's text comes 600 ms
+    // after its request.
+    let waited = second.first_content() - Duration::from_millis(600);
+    assert!(
+        waited < Duration::from_millis(150),
+        "the second request waited {waited:?} before leaving ({:?} after it was sent)",
+        second_sent.elapsed()
+    );
+    let dir = proxy.stop().await;
+    let mut outcomes: Vec<String> = audit_records(&dir)
+        .iter()
+        .map(|r| r["draft"]["outcome"].as_str().unwrap().to_owned())
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, ["busy", "continued"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_with_no_word_within_the_budget_sends_the_plain_request_at_the_budget() {
     let upstream = FakeUpstream::start(|_| Reply::sse(chat_sse("Quick answer.", 4))).await;
     let drafter = Scripted::new(&["Slow", " draft"], 400);

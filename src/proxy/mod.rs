@@ -19,7 +19,7 @@ pub mod upstream;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +62,9 @@ pub struct State {
     pub draft: Option<Arc<dyn Drafter>>,
     /// How continuation requests carry the opener (`upstream.prefill`, parsed once).
     pub prefill: splice::align::Prefill,
+    /// Requests between admission and their upstream request: the ones that want the CPU
+    /// now, for masking or the draft ([`pipeline::Preparing`]).
+    preparing: AtomicUsize,
     ids: RequestIds,
 }
 
@@ -101,6 +104,7 @@ impl State {
             access_token,
             draft,
             prefill,
+            preparing: AtomicUsize::new(0),
             ids: RequestIds::new(),
         })
     }

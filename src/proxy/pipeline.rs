@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,6 +98,7 @@ pub async fn run(state: Arc<State>, req: Request<Incoming>, ctx: Ctx) -> Respons
 async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
     let result = async {
         let (parts, body) = admit(&state, req).instrument(debug_span!("admit")).await?;
+        let preparing = Preparing::enter(&state);
         let value = debug_span!("decode").in_scope(|| decode(&body))?;
         ctx.model = value
             .get("model")
@@ -115,13 +117,15 @@ async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Resp
             .await?;
         let dest = Destination::of(&state, &ctx, parts)?;
         if let Some((model, turns)) = draft {
-            let drafted = splice::respond(&state, model, &mut ctx, &dest, turns)
+            let alone = preparing.alone();
+            let drafted = splice::respond(&state, model, &mut ctx, &dest, turns, alone)
                 .instrument(debug_span!("draft"))
                 .await?;
             if let Some(responded) = drafted {
                 return Ok(responded);
             }
         }
+        drop(preparing);
         let upstream = forward(&state, &mut ctx, &dest, masked)
             .instrument(debug_span!("forward"))
             .await?;
@@ -255,6 +259,30 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
 }
 
 /// Phase 5: sends the masked body upstream and waits for its response headers.
+/// Counts a request in [`State::preparing`](super::State) from admission until its upstream
+/// request leaves (or the splice takes it over): the stretch in which it wants the CPU.
+struct Preparing<'a>(&'a AtomicUsize);
+
+impl Preparing<'_> {
+    fn enter(state: &State) -> Preparing<'_> {
+        state.preparing.fetch_add(1, Ordering::Relaxed);
+        Preparing(&state.preparing)
+    }
+
+    /// Whether no other request is being masked or drafted for right now. The draft only
+    /// starts then: on a machine busy with other requests a draft would slow their masking
+    /// and wait for the CPU itself, so the cloud's own first words come sooner.
+    fn alone(&self) -> bool {
+        self.0.load(Ordering::Relaxed) <= 1
+    }
+}
+
+impl Drop for Preparing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Where a request's upstream twin goes: the route's URL on the upstream, and the client's
 /// headers (filtered and completed by [`Upstream::request`](super::upstream::Upstream)).
 #[derive(Clone)]

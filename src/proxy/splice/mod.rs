@@ -52,7 +52,8 @@ use align::{continuation_body, joiner, overlap, Overlap};
 pub struct DraftReport {
     pub stats: Option<Draft>,
     /// `continued` (the opener went out and the cloud continued it), `unconfident`, `busy`
-    /// (every draft session was taken: the draft stepped aside), `format` (the reply began
+    /// (other requests were being masked or drafted for, or every draft session was taken:
+    /// the draft stepped aside), `format` (the reply began
     /// with a list marker or code, never drafted), `late` (no word within the budget),
     /// `failed` (the draft model erred), `cloud_error` (the upstream failed after the
     /// opener), `unmaskable` (the opener could not be masked, so nothing was sent).
@@ -92,16 +93,27 @@ enum DraftMsg {
     Done(Result<Draft, String>),
 }
 
-/// Runs the draft for a gated request whose masked body is `body`; see the module docs.
-/// `None` when the draft wrote nothing in time (`ctx.draft` says why): the caller then
-/// sends `body` as it would with the draft off.
+/// Runs the draft for a gated request; see the module docs. `alone`: no other request is
+/// being prepared, else the draft steps aside at once. `None` when the draft wrote nothing
+/// in time (`ctx.draft` says why): the caller then sends the masked body as it would with
+/// the draft off.
 pub(super) async fn respond(
     state: &Arc<State>,
     model: Arc<dyn Drafter>,
     ctx: &mut Ctx,
     dest: &Destination,
     turns: Vec<Turn>,
+    alone: bool,
 ) -> Result<Option<Responded>, ProxyError> {
+    if !alone {
+        // Other requests are being masked or drafted for: the draft steps aside, as when
+        // its session is taken (pipeline::Preparing).
+        ctx.draft = Some(DraftReport {
+            outcome: "busy",
+            ..DraftReport::default()
+        });
+        return Ok(None);
+    }
     let deadline =
         Instant::from_std(ctx.started) + Duration::from_millis(state.config.draft.budget_ms);
     let cancel = Arc::new(AtomicBool::new(false));
