@@ -20,6 +20,8 @@
 //! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
 //! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
 //! - [`onnx`]: the ONNX Runtime library and session options shared by the models.
+//! - [`panic_hook`]: panics report where they happened, never their message (it may quote
+//!   request text).
 //! - [`mask_cli`]: `veilgate mask`, the detectors on stdin; [`draft_cli`]: `veilgate draft`.
 //!
 //! Arrows point one way: `proxy` uses `api`, `privacy` and `audit`; `privacy` and `api`
@@ -33,5 +35,6 @@ pub mod draft_cli;
 pub mod mask_cli;
 pub mod metrics;
 pub mod onnx;
+pub mod panic_hook;
 pub mod privacy;
 pub mod proxy;

@@ -97,6 +97,7 @@ fn main() -> ExitCode {
         // collector gets plain text.
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
+    veilgate::panic_hook::install();
     match run(cli) {
         Ok(code) => code,
         // A reader that stopped early (`veilgate audit show | head`) is not an error.

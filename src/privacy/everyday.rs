@@ -152,7 +152,8 @@ pub fn is_function_word(word: &str) -> bool {
     FUNCTION_WORDS.contains(&word)
 }
 
-fn is_common(word: &str) -> bool {
+/// Whether `word` (lower case) is a function word or an everyday word that is never a name.
+pub fn is_common(word: &str) -> bool {
     FUNCTION_WORDS.contains(&word) || COMMON.binary_search(&word).is_ok()
 }
 
@@ -214,10 +215,13 @@ fn abbreviation(before: &str) -> bool {
 fn trim_function_words(text: &str, mut start: usize, mut end: usize) -> Option<(usize, usize)> {
     loop {
         let piece = &text[start..end];
-        let lead = piece.len() - piece.trim_start().len();
-        let trail = piece.len() - piece.trim_end().len();
-        start += lead;
-        end -= trail;
+        let trimmed = piece.trim();
+        if trimmed.is_empty() {
+            // Only whitespace between two cuts (". . ." inside a span).
+            return None;
+        }
+        start += piece.len() - piece.trim_start().len();
+        end = start + trimmed.len();
         let piece = &text[start..end];
         let (first, last) = match (
             piece.find(char::is_whitespace),
@@ -356,5 +360,19 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_span_over_an_ellipsis_of_spaced_stops_is_cut_without_panicking() {
+        // Found in the English Web Treebank: the tagger's span ran over ". . ." and the
+        // whitespace between two cuts was trimmed past itself.
+        let text = "Bolivar, etc. . . Garibaldi 's is";
+        let start = text.find("etc").unwrap();
+        let end = text.find(" 's").unwrap();
+        let pieces: Vec<&str> = split_and_trim(text, start, end)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(pieces, ["etc", "Garibaldi"]);
     }
 }
