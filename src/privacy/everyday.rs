@@ -337,28 +337,24 @@ mod tests {
         assert!(!everyday_word("John's test results", "John", Person));
     }
 
+    /// The pieces `split_and_trim` makes of `text` from the start of `from` to the start of
+    /// `to` (or the end).
+    fn pieces<'a>(text: &'a str, from: &str, to: Option<&str>) -> Vec<&'a str> {
+        let start = text.find(from).unwrap();
+        let end = to.map_or(text.len(), |t| text.find(t).unwrap());
+        split_and_trim(text, start, end)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect()
+    }
+
     #[test]
     fn spans_split_at_sentence_ends_and_lose_edge_function_words() {
         let text = "Yes, Maria. And Gonzalez is her surname.";
-        let start = text.find("Maria").unwrap();
-        let end = text.find(" is").unwrap();
-        let pieces: Vec<&str> = split_and_trim(text, start, end)
-            .into_iter()
-            .map(|(s, e)| &text[s..e])
-            .collect();
-        assert_eq!(pieces, ["Maria", "Gonzalez"]);
-        let text = "Ada Lovelace and";
-        let pieces: Vec<&str> = split_and_trim(text, 0, text.len())
-            .into_iter()
-            .map(|(s, e)| &text[s..e])
-            .collect();
-        assert_eq!(pieces, ["Ada Lovelace"]);
+        assert_eq!(pieces(text, "Maria", Some(" is")), ["Maria", "Gonzalez"]);
+        assert_eq!(pieces("Ada Lovelace and", "Ada", None), ["Ada Lovelace"]);
         for text in ["Dr. Ada King", "J. R. R. Tolkien"] {
-            assert_eq!(
-                split_and_trim(text, 0, text.len()),
-                [(0, text.len())],
-                "{text}"
-            );
+            assert_eq!(pieces(text, text, None), [text]);
         }
     }
 
@@ -367,12 +363,6 @@ mod tests {
         // Found in the English Web Treebank: the tagger's span ran over ". . ." and the
         // whitespace between two cuts was trimmed past itself.
         let text = "Bolivar, etc. . . Garibaldi 's is";
-        let start = text.find("etc").unwrap();
-        let end = text.find(" 's").unwrap();
-        let pieces: Vec<&str> = split_and_trim(text, start, end)
-            .into_iter()
-            .map(|(s, e)| &text[s..e])
-            .collect();
-        assert_eq!(pieces, ["etc", "Garibaldi"]);
+        assert_eq!(pieces(text, "etc", Some(" 's")), ["etc", "Garibaldi"]);
     }
 }
