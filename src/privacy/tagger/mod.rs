@@ -14,6 +14,7 @@
 
 pub mod batch;
 pub mod labels;
+pub mod names;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ use anyhow::Context as _;
 use ort::session::Session;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
-use super::{DetectError, Detector, EntityType, Span};
+use super::{fusion, DetectError, Detector, EntityType, Span};
 use crate::onnx;
 use crate::privacy::everyday::{is_everyday, split_and_trim};
 use batch::{Batcher, Runner};
@@ -35,6 +36,10 @@ use labels::{
 const EMBEDDED_MODEL: &[u8] = include_bytes!("../../../models/tagger/model.onnx");
 const EMBEDDED_TOKENIZER: &[u8] = include_bytes!("../../../models/tagger/tokenizer.json");
 const EMBEDDED_CONFIG: &[u8] = include_bytes!("../../../models/tagger/config.json");
+
+/// The score of a full name from the name list, before the tagger's weight: as sure as a
+/// middling model find, below any rule.
+const NAME_LIST_SCORE: f32 = 0.75;
 
 /// How to load and run the tagger.
 #[derive(Debug, Clone)]
@@ -83,6 +88,8 @@ pub struct Tagger {
     min_score: f32,
     weight: f32,
     source: Arc<str>,
+    /// The source of the name list's finds ([`names`]).
+    names_source: Arc<str>,
 }
 
 /// One window of one text, ready for the model.
@@ -139,6 +146,7 @@ impl Tagger {
         if let Cow::Borrowed(embedded) = model {
             onnx::release_pages(embedded);
         }
+        names::load();
         Ok(Tagger {
             batcher: Batcher::start(sessions, runner, opts.max_batch_tokens),
             tokenizer,
@@ -146,6 +154,7 @@ impl Tagger {
             min_score: opts.min_score,
             weight: opts.weight,
             source: Arc::from("tagger"),
+            names_source: Arc::from("tagger:names"),
         })
     }
 
@@ -234,9 +243,46 @@ impl Tagger {
                         !s.is_empty() && plausible(s.kind, value, mixed_case) && !ordinary
                     })
                     .collect();
-                join_adjacent(text, spans)
+                // Two subwords of one word may carry different types and snap to the same
+                // word: one span per word first, then one per name.
+                let spans = join_adjacent(text, fusion::resolve(spans));
+                self.with_full_names(text, spans)
             })
             .collect())
+    }
+}
+
+impl Tagger {
+    /// Adds the name list's full names ([`names`]): where the model found nothing, and in
+    /// place of what it found inside one (a fragment, "Gloria" "Dunbar", or a wrong type).
+    /// A model span reaching beyond the name stands: it saw more ("Tom Baker Street").
+    fn with_full_names(&self, text: &str, mut spans: Vec<Span>) -> Vec<Span> {
+        for (start, end) in names::full_names(text) {
+            let overlaps = |s: &Span| s.start < end && start < s.end;
+            let inside = |s: &Span| start <= s.start && s.end <= end;
+            if spans.iter().any(|s| overlaps(s) && !inside(s))
+                || spans
+                    .iter()
+                    .any(|s| (s.start, s.end, s.kind) == (start, end, EntityType::Person))
+            {
+                continue;
+            }
+            let best = spans
+                .iter()
+                .filter(|s| inside(s))
+                .map(|s| s.score)
+                .fold(NAME_LIST_SCORE * self.weight, f32::max);
+            spans.retain(|s| !inside(s));
+            spans.push(Span {
+                start,
+                end,
+                kind: EntityType::Person,
+                score: best,
+                source: self.names_source.clone(),
+            });
+        }
+        spans.sort_by_key(|s| s.start);
+        spans
     }
 }
 
