@@ -258,7 +258,6 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     Ok(Bytes::from(bytes))
 }
 
-/// Phase 5: sends the masked body upstream and waits for its response headers.
 /// Counts a request in [`State::preparing`](super::State) from admission until its upstream
 /// request leaves (or the splice takes it over): the stretch in which it wants the CPU.
 struct Preparing<'a>(&'a AtomicUsize);

@@ -250,9 +250,7 @@ impl Tagger {
             })
             .collect())
     }
-}
 
-impl Tagger {
     /// Adds the name list's full names ([`names`]): where the model found nothing, and in
     /// place of what it found inside one (a fragment, "Gloria" "Dunbar", or a wrong type).
     /// A model span reaching beyond the name stands: it saw more ("Tom Baker Street").

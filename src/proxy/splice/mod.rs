@@ -53,8 +53,8 @@ pub struct DraftReport {
     pub stats: Option<Draft>,
     /// `continued` (the opener went out and the cloud continued it), `unconfident`, `busy`
     /// (other requests were being masked or drafted for, or every draft session was taken:
-    /// the draft stepped aside), `format` (the reply began
-    /// with a list marker or code, never drafted), `late` (no word within the budget),
+    /// the draft stepped aside), `format` (the reply began with a list marker or code,
+    /// never drafted), `late` (no word within the budget),
     /// `failed` (the draft model erred), `cloud_error` (the upstream failed after the
     /// opener), `unmaskable` (the opener could not be masked, so nothing was sent).
     pub outcome: &'static str,
