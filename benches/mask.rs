@@ -10,6 +10,7 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::Value;
 use veilgate::api::Route;
+use veilgate::config::BinaryMedia;
 use veilgate::config::{Config, PrivacyConfig};
 use veilgate::privacy::tagger::{Tagger, TaggerOptions};
 use veilgate::privacy::{build_masker, Detector};
@@ -61,7 +62,9 @@ fn bench(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::from_parameter(label), &raw, |b, raw| {
                 b.iter(|| {
                     let value: Value = serde_json::from_slice(black_box(raw)).unwrap();
-                    let masked = mask_body(&masker, Route::ChatCompletions, value).unwrap();
+                    let masked =
+                        mask_body(&masker, Route::ChatCompletions, value, BinaryMedia::Refuse)
+                            .unwrap();
                     black_box(serde_json::to_vec(&masked.body).unwrap())
                 })
             });

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use veilgate::api::Route;
-use veilgate::config::{Config, PrivacyConfig};
+use veilgate::config::{BinaryMedia, Config, PrivacyConfig};
 use veilgate::privacy::tagger::{Tagger, TaggerOptions};
 use veilgate::privacy::{build_masker, Detector};
 use veilgate::proxy::mask::mask_body;
@@ -85,11 +85,23 @@ fn main() {
         });
         println!("tagger alone  {label:>5}  {}", percentiles(t));
         let t = time(iterations, || {
-            mask_body(&rules, Route::ChatCompletions, body.clone()).unwrap();
+            mask_body(
+                &rules,
+                Route::ChatCompletions,
+                body.clone(),
+                BinaryMedia::Refuse,
+            )
+            .unwrap();
         });
         println!("rules only    {label:>5}  {}", percentiles(t));
         let t = time(iterations, || {
-            mask_body(&full, Route::ChatCompletions, body.clone()).unwrap();
+            mask_body(
+                &full,
+                Route::ChatCompletions,
+                body.clone(),
+                BinaryMedia::Refuse,
+            )
+            .unwrap();
         });
         println!("full masking  {label:>5}  {}", percentiles(t));
     }
@@ -103,7 +115,13 @@ fn main() {
                 let (full, body) = (full.clone(), body.clone());
                 std::thread::spawn(move || {
                     time(iterations / 2, || {
-                        mask_body(&full, Route::ChatCompletions, body.clone()).unwrap();
+                        mask_body(
+                            &full,
+                            Route::ChatCompletions,
+                            body.clone(),
+                            BinaryMedia::Refuse,
+                        )
+                        .unwrap();
                     })
                 })
             })
@@ -151,12 +169,18 @@ fn conversation(
                     chat += 1;
                     if label == "cache on" {
                         for earlier in 1..turn {
-                            mask_body(masker, Route::ChatCompletions, body(chat, earlier)).unwrap();
+                            mask_body(
+                                masker,
+                                Route::ChatCompletions,
+                                body(chat, earlier),
+                                BinaryMedia::Refuse,
+                            )
+                            .unwrap();
                         }
                     }
                     let this = body(chat, turn);
                     let t = Instant::now();
-                    mask_body(masker, Route::ChatCompletions, this).unwrap();
+                    mask_body(masker, Route::ChatCompletions, this, BinaryMedia::Refuse).unwrap();
                     t.elapsed().as_secs_f64() * 1e6
                 })
                 .collect();

@@ -67,6 +67,9 @@ pub struct UpstreamConfig {
     /// Name of an environment variable holding the upstream API key. When set, the proxy
     /// sends that key upstream instead of whatever key the client sent.
     pub api_key_env: Option<String>,
+    /// Name of an environment variable holding the Anthropic API key, sent as `x-api-key`
+    /// on `/v1/messages` instead of the client's. The OpenAI key is never sent there.
+    pub anthropic_api_key_env: Option<String>,
     /// Extra CA bundle (PEM) trusted besides the Mozilla roots, e.g. `certs/upstream-ca.pem`.
     pub ca_file: Option<PathBuf>,
     /// Assistant-prefill dialect of the upstream (used by the draft splice).
@@ -86,6 +89,7 @@ impl Default for UpstreamConfig {
             base_url: "https://api.openai.com/v1".into(),
             anthropic_base_url: "https://api.anthropic.com/v1".into(),
             api_key_env: None,
+            anthropic_api_key_env: None,
             ca_file: None,
             prefill: None,
             connect_timeout_ms: 10_000,
@@ -121,6 +125,21 @@ pub struct PrivacyConfig {
     /// Texts whose detection results are remembered (by a keyed hash; spans only, never
     /// text), so earlier turns resent with every request are not detected again; 0 = off.
     pub detect_cache_entries: usize,
+    /// Images, audio and PDFs (base64 `data:` URLs, file data): text detectors cannot read
+    /// them, so by default a request carrying one is refused (400); `pass` forwards them
+    /// unread and the audit record notes where they were.
+    pub binary_media: BinaryMedia,
+}
+
+/// What happens to binary media in a request, which no text detector can check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryMedia {
+    /// Refuse the request with a 400 naming the field (the default: nothing unread leaves).
+    #[default]
+    Refuse,
+    /// Forward it unread.
+    Pass,
 }
 
 impl Default for PrivacyConfig {
@@ -135,6 +154,7 @@ impl Default for PrivacyConfig {
             tagger_min_score: 0.5,
             tagger_weight: 0.8,
             detect_cache_entries: 4096,
+            binary_media: BinaryMedia::Refuse,
         }
     }
 }

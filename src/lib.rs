@@ -3,13 +3,15 @@
 //! # Layout
 //!
 //! - [`config`]: one TOML file plus `VEILGATE__SECTION__KEY` overrides; defaults need no file.
-//! - [`api`]: the wire formats: routes, where each body keeps its prose ([`api::walk`]),
+//! - [`api`]: the wire formats: routes, which strings of a body leave as text (all but a
+//!   reviewed few: [`api::walk`]),
 //!   Server-Sent Events framing ([`api::sse`]).
 //! - [`privacy`]: finding personal data and swapping it for placeholders: detectors
 //!   ([`privacy::rules`], [`privacy::dictionary`], [`privacy::tagger`]) behind the
 //!   [`privacy::Detector`] seam, overlap [`privacy::fusion`], the everyday words no detector
 //!   may take for a name ([`privacy::everyday`]), the per-request [`privacy::Vault`], and
-//!   unmasking of streamed text ([`privacy::stream`]). Pure logic, no I/O.
+//!   unmasking of streamed text ([`privacy::stream`]); detectors read a normalised copy of
+//!   each text ([`privacy::normalise`]). Pure logic, no I/O.
 //! - [`proxy`]: the HTTP side: listener and routing ([`proxy::Server`]) with optional TLS
 //!   ([`proxy::tls`]) and local access token ([`proxy::auth`]), the request's phases in one
 //!   place ([`proxy::pipeline`]), the upstream client ([`proxy::upstream`]), rewriting

@@ -85,18 +85,34 @@ enum AuditAction {
     Show { file: PathBuf },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VEILGATE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+/// Logs to stderr at `VEILGATE_LOG` (default `info`). Below `info`, only veilgate's own
+/// targets are written: other crates' debug and trace output can quote what they process
+/// (the tokenizer logs every character it normalises, so a request could be rebuilt from a
+/// trace log), and veilgate's own logs never hold request text at any level.
+fn init_logging() {
+    use tracing_subscriber::filter::{filter_fn, FilterExt};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let level = tracing_subscriber::EnvFilter::try_from_env("VEILGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ours_or_quiet = filter_fn(|meta| {
+        let target = meta.target();
+        let ours = target == "veilgate" || target.starts_with("veilgate::");
+        ours || (*meta.level() <= tracing::Level::INFO && !target.starts_with("tokenizers"))
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal, and never under NO_COLOR: a log file or a
         // collector gets plain text.
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .init();
+        .with_filter(ours_or_quiet.and(level));
+    tracing_subscriber::registry().with(layer).init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
     veilgate::panic_hook::install();
     match run(cli) {
         Ok(code) => code,

@@ -9,15 +9,19 @@
 //! - the stream unmasker on arbitrary Unicode with placeholders of every type spliced in:
 //!   any split gives exactly the whole-text unmask;
 //! - the request walker on arbitrary JSON for every route: masking never panics, and
-//!   unmasking every visited text restores the original body.
+//!   unmasking every visited text restores the original body;
+//! - default deny: values planted at random places of random bodies (string values, parts of
+//!   strings, object keys, tool-call arguments, `data:` URLs, at any depth) never leave in a
+//!   body that passes the shape check, whatever the key or type around them.
 
 use std::sync::{Arc, LazyLock};
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use veilgate::api::sse::{SseError, SseItem, SseParser};
-use veilgate::api::walk::{string_leaves, visit_texts, TextKind};
+use veilgate::api::walk::{check_shape, free_texts, visit_texts, TextKind};
 use veilgate::api::Route;
+use veilgate::config::BinaryMedia;
 use veilgate::privacy::stream::{StreamUnmasker, TextMode};
 use veilgate::privacy::{EntityType, Masker, Vault};
 use veilgate::proxy::mask::mask_body;
@@ -271,6 +275,17 @@ const KEYS: &[&str] = &[
     "role",
     "type",
     "model",
+    "id",
+    "tool_call_id",
+    "name",
+    "data",
+    "file_data",
+    "url",
+    "format",
+    "media_type",
+    "source",
+    "tools",
+    "parameters",
     "x",
 ];
 
@@ -315,19 +330,23 @@ fn body() -> impl Strategy<Value = (Route, Value)> {
     })
 }
 
-/// Rewrites every visited text with `f` (tool arguments that are JSON: their string leaves).
+/// Rewrites every visited text with `f` (tool arguments that are JSON: their keys and
+/// strings).
 fn map_texts(route: Route, body: &mut Value, f: &dyn Fn(&str) -> String) {
-    visit_texts(
-        route,
-        body,
-        &mut |s, kind, _| match (kind, serde_json::from_str::<Value>(s)) {
+    visit_texts(route, body, &mut |s, visit| {
+        match (visit.kind, serde_json::from_str::<Value>(s)) {
             (TextKind::Json, Ok(mut inner)) => {
-                string_leaves(&mut inner, &mut |leaf, _| *leaf = f(leaf));
+                free_texts(&mut inner, &mut |leaf, _| {
+                    *leaf = f(leaf);
+                    Ok(())
+                })?;
                 *s = inner.to_string();
             }
             _ => *s = f(s),
-        },
-    );
+        }
+        Ok(())
+    })
+    .expect("the visitor refuses nothing");
 }
 
 proptest! {
@@ -335,7 +354,7 @@ proptest! {
 
     #[test]
     fn masking_then_unmasking_every_visited_text_restores_the_body((route, body) in body()) {
-        let masked = mask_body(masker(), route, body.clone()).expect("rules never fail");
+        let masked = mask_body(masker(), route, body.clone(), BinaryMedia::Pass).expect("rules never fail");
         let vault = masked.vault;
         let mut restored = masked.body;
         map_texts(route, &mut restored, &|s| vault.unmask(s).into_owned());
@@ -345,5 +364,113 @@ proptest! {
         map_texts(route, &mut original, &str::to_owned);
         map_texts(route, &mut restored, &str::to_owned);
         prop_assert_eq!(restored, original);
+    }
+}
+
+/// Values the rules always find, and that must never leave.
+const PLANTED: [&str; 5] = [
+    "jane.roe@example-mail.com",
+    "4111 1111 1111 1111",
+    "DE89 3704 0044 0532 0130 00",
+    "AKIA4HZQ7XK2M9PLR3TB",
+    "536-22-8417",
+];
+
+/// How one value is planted.
+#[derive(Debug, Clone)]
+enum Plant {
+    /// A string value of its own.
+    Value,
+    /// Inside a string, between other words.
+    Inside,
+    /// As an object key.
+    Key,
+    /// In a JSON string (tool-call arguments), as a value.
+    JsonString,
+    /// In a base64 `data:` URL of text.
+    DataUrl,
+}
+
+/// Puts `value` at the `at`-th container (object or array) of `body`, counted depth first,
+/// wrapped as `how` says; returns whether it found a place.
+fn plant(body: &mut Value, at: &mut usize, value: &str, how: &Plant, key: &str) -> bool {
+    use base64::Engine as _;
+    let planted = || match how {
+        Plant::Value | Plant::Key => Value::String(value.to_string()),
+        Plant::Inside => Value::String(format!("see {value} now")),
+        Plant::JsonString => Value::String(serde_json::json!({ "to": value }).to_string()),
+        Plant::DataUrl => Value::String(format!(
+            "data:text/plain;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("mail {value}"))
+        )),
+    };
+    match body {
+        Value::Object(map) => {
+            if *at == 0 {
+                match how {
+                    Plant::Key => map.insert(value.to_string(), Value::Bool(true)),
+                    _ => map.insert(key.to_string(), planted()),
+                };
+                return true;
+            }
+            *at -= 1;
+            map.values_mut().any(|v| plant(v, at, value, how, key))
+        }
+        Value::Array(items) => {
+            if *at == 0 {
+                items.push(planted());
+                return true;
+            }
+            *at -= 1;
+            items.iter_mut().any(|v| plant(v, at, value, how, key))
+        }
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(config(2048))]
+
+    #[test]
+    fn planted_values_never_leave_whatever_the_place(
+        (route, body) in body(),
+        value in prop::sample::select(&PLANTED[..]),
+        how in prop_oneof![
+            Just(Plant::Value), Just(Plant::Inside), Just(Plant::Key),
+            Just(Plant::JsonString), Just(Plant::DataUrl)
+        ],
+        at in 0usize..12,
+        key in prop::sample::select(KEYS),
+    ) {
+        // The random text around carries the same values glued to arbitrary characters; only
+        // the planted one is under test.
+        let mut body: Value = serde_json::from_str(&PLANTED.iter().fold(body.to_string(), |b, v| {
+            b.replace(v, "x")
+        })).unwrap();
+        let mut at = at;
+        if !plant(&mut body, &mut at, value, &how, key) {
+            let mut first = 0;
+            plant(&mut body, &mut first, value, &how, key);
+        }
+        // The pipeline: a body of the wrong shape is refused before masking.
+        if check_shape(route, &body).is_err() {
+            return Ok(());
+        }
+        let Ok(masked) = mask_body(masker(), route, body.clone(), BinaryMedia::Refuse) else {
+            return Ok(()); // refused: nothing leaves
+        };
+        let sent = serde_json::to_string(&masked.body).unwrap();
+        let mut readable = sent.clone();
+        visit_texts(route, &mut masked.body.clone(), &mut |s, _| {
+            readable.push_str(s);
+            if let Some((_, payload)) = s.split_once(";base64,") {
+                use base64::Engine as _;
+                if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(payload) {
+                    readable.push_str(&String::from_utf8_lossy(&b));
+                }
+            }
+            Ok(())
+        }).unwrap();
+        prop_assert!(!readable.contains(value), "{value} left in {sent}");
     }
 }

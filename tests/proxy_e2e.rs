@@ -360,7 +360,12 @@ async fn client_headers_and_unknown_fields_pass_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_key_replaces_the_client_key_when_configured() {
     std::env::set_var("VEILGATE_TEST_UPSTREAM_KEY", "sk-proxy-held-key");
+    std::env::set_var("VEILGATE_TEST_ANTHROPIC_KEY", "sk-ant-proxy-held-key");
     let upstream = echo_upstream(3).await;
+    let messages =
+        json!({"model": "c", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]});
+    // The OpenAI key alone: never sent to the Anthropic route, where the client's own
+    // credentials pass.
     let proxy = Proxy::start(&upstream, |c| {
         c.upstream.api_key_env = Some("VEILGATE_TEST_UPSTREAM_KEY".into())
     })
@@ -370,14 +375,30 @@ async fn proxy_key_replaces_the_client_key_when_configured() {
         upstream.last().headers["authorization"],
         "Bearer sk-proxy-held-key"
     );
-    post_json(
-        &proxy,
-        "/v1/messages",
-        &json!({"model": "c", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}),
-    )
+    post_json(&proxy, "/v1/messages", &messages).await;
+    let sent = upstream.last();
+    assert!(!sent.headers.contains_key("x-api-key"));
+    assert_eq!(sent.headers["authorization"], "Bearer sk-test-client-key");
+    assert!(!format!("{:?}", sent.headers).contains("sk-proxy-held-key"));
+    proxy.stop().await;
+    // Both keys: each route gets its own.
+    let proxy = Proxy::start(&upstream, |c| {
+        c.upstream.api_key_env = Some("VEILGATE_TEST_UPSTREAM_KEY".into());
+        c.upstream.anthropic_api_key_env = Some("VEILGATE_TEST_ANTHROPIC_KEY".into());
+    })
     .await;
-    assert_eq!(upstream.last().headers["x-api-key"], "sk-proxy-held-key");
+    post_json(&proxy, "/v1/messages", &messages).await;
+    assert_eq!(
+        upstream.last().headers["x-api-key"],
+        "sk-ant-proxy-held-key"
+    );
     assert!(!upstream.last().headers.contains_key("authorization"));
+    post_json(&proxy, "/v1/chat/completions", &chat("hi", false)).await;
+    assert_eq!(
+        upstream.last().headers["authorization"],
+        "Bearer sk-proxy-held-key"
+    );
+    assert!(!upstream.last().headers.contains_key("x-api-key"));
     proxy.stop().await;
 }
 

@@ -205,7 +205,21 @@ impl Detector for DenyDictionary {
 pub(crate) fn whole_word(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    // Chinese, Japanese, Thai and Khmer are written without spaces: every position next to
+    // one of their characters is a word boundary (电话13812345678 holds the word 电话).
+    let joins = |c: char| c.is_alphanumeric() && !unspaced_script(c);
+    let word = &text[start..end];
+    let open_start = word.chars().next().is_some_and(unspaced_script);
+    let open_end = word.chars().next_back().is_some_and(unspaced_script);
+    (open_start || !before.is_some_and(joins)) && (open_end || !after.is_some_and(joins))
+}
+
+/// A character of a script written without spaces between words.
+fn unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}'
+        | '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}' | '\u{FF66}'..='\u{FF9F}')
 }
 
 fn title_case(s: &str) -> String {

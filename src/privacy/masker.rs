@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::cache::DetectCache;
 use super::dictionary::AllowList;
 use super::everyday::is_everyday;
+use super::normalise::DetectionCopy;
 use super::vault::normalise;
 use super::{fusion, DetectError, Detector, EntityType, Span, Vault};
 
@@ -77,7 +78,7 @@ impl Masker {
     /// the cache remembers are not run through the detectors again.
     pub fn detect(&self, texts: &[&str]) -> Result<Vec<Vec<Span>>, DetectError> {
         let Some(cache) = &self.cache else {
-            return self.run_detectors(texts);
+            return self.run_detectors(texts, |_| true);
         };
         let keys: Vec<u128> = texts.iter().map(|t| cache.key(t)).collect();
         let mut found: Vec<Option<Vec<Span>>> = keys
@@ -87,7 +88,10 @@ impl Masker {
         let new: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
         if !new.is_empty() {
             let new_texts: Vec<&str> = new.iter().map(|&i| texts[i]).collect();
-            for (i, spans) in new.into_iter().zip(self.run_detectors(&new_texts)?) {
+            for (i, spans) in new
+                .into_iter()
+                .zip(self.run_detectors(&new_texts, |_| true)?)
+            {
                 cache.put(keys[i], Arc::from(spans.as_slice()));
                 found[i] = Some(spans);
             }
@@ -95,20 +99,42 @@ impl Masker {
         Ok(found.into_iter().map(|f| f.unwrap_or_default()).collect())
     }
 
-    /// Every detector over `texts` in one batch, then the allow-list and fusion.
-    fn run_detectors(&self, texts: &[&str]) -> Result<Vec<Vec<Span>>, DetectError> {
+    /// Every detector over `texts` in one batch, each reading its text's
+    /// [`DetectionCopy`], then back to the original offsets, trimmed of quotes, brackets and
+    /// list markers, then the allow-list and fusion.
+    fn run_detectors(
+        &self,
+        texts: &[&str],
+        runs: impl Fn(&dyn Detector) -> bool,
+    ) -> Result<Vec<Vec<Span>>, DetectError> {
+        let copies: Vec<Option<DetectionCopy>> =
+            texts.iter().map(|t| DetectionCopy::of(t)).collect();
+        let views: Vec<&str> = texts
+            .iter()
+            .zip(&copies)
+            .map(|(t, c)| c.as_ref().map_or(*t, |c| c.text.as_str()))
+            .collect();
         let mut raw: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
-        for detector in &self.detectors {
-            detector.detect(texts, &mut raw)?;
+        for detector in self.detectors.iter().filter(|d| runs(d.as_ref())) {
+            detector.detect(&views, &mut raw)?;
         }
         Ok(raw
             .into_iter()
-            .zip(texts)
-            .map(|(spans, text)| {
+            .zip(texts.iter().zip(&views))
+            .zip(&copies)
+            .map(|((spans, (text, view)), copy)| {
                 let spans = spans
                     .into_iter()
-                    .filter(|s| text.is_char_boundary(s.start) && text.is_char_boundary(s.end))
-                    .filter(|s| s.end <= text.len() && !self.allow.allows(&text[s.start..s.end]))
+                    .filter(|s| s.end <= view.len())
+                    .filter(|s| view.is_char_boundary(s.start) && view.is_char_boundary(s.end))
+                    .map(|mut s| {
+                        if let Some(copy) = copy {
+                            (s.start, s.end) = copy.original(s.start, s.end);
+                        }
+                        s
+                    })
+                    .filter_map(|s| trim_span(text, s))
+                    .filter(|s| !self.allow.allows(&text[s.start..s.end]))
                     .collect();
                 fusion::resolve(spans)
             })
@@ -125,39 +151,62 @@ impl Masker {
         texts: &mut [&mut String],
         vault: &mut Vault,
     ) -> Result<MaskOutcome, DetectError> {
-        let spans = {
-            let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
-            let mut spans = self.detect(&refs)?;
-            propagate(&refs, &mut spans, vault);
-            spans
-        };
-        let mut outcome = MaskOutcome::default();
-        for (text, spans) in texts.iter_mut().zip(spans) {
-            let mut masked = String::with_capacity(text.len());
-            let mut found = Vec::with_capacity(spans.len());
-            let mut last = 0;
-            for span in spans {
-                let placeholder = vault.placeholder(span.kind, &text[span.start..span.end]);
-                masked.push_str(&text[last..span.start]);
-                masked.push_str(placeholder);
-                last = span.end;
-                found.push(Found {
-                    kind: span.kind,
-                    start: span.start,
-                    end: span.end,
-                    placeholder: placeholder.to_string(),
-                    score: span.score,
-                    source: span.source,
-                });
-            }
-            if !found.is_empty() {
-                masked.push_str(&text[last..]);
-                **text = masked;
-            }
-            outcome.found.push(found);
-        }
-        Ok(outcome)
+        rewrite(texts, vault, |refs| self.detect(refs))
     }
+
+    /// Masks identifiers (model ids, ids the API issues, enum values) in place: only the
+    /// rules and dictionaries read them, since the tagger takes `toolu_01A…` for an address
+    /// and `claude-3` for a person. A secret or an e-mail put there is still found.
+    pub fn mask_identifiers(
+        &self,
+        texts: &mut [&mut String],
+        vault: &mut Vault,
+    ) -> Result<MaskOutcome, DetectError> {
+        rewrite(texts, vault, |refs| {
+            self.run_detectors(refs, |d| d.name() != "tagger")
+        })
+    }
+}
+
+/// Finds spans with `detect`, propagates the found values over every text, then rewrites
+/// each text with the vault's placeholders.
+fn rewrite(
+    texts: &mut [&mut String],
+    vault: &mut Vault,
+    detect: impl FnOnce(&[&str]) -> Result<Vec<Vec<Span>>, DetectError>,
+) -> Result<MaskOutcome, DetectError> {
+    let spans = {
+        let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
+        let mut spans = detect(&refs)?;
+        propagate(&refs, &mut spans, vault);
+        spans
+    };
+    let mut outcome = MaskOutcome::default();
+    for (text, spans) in texts.iter_mut().zip(spans) {
+        let mut masked = String::with_capacity(text.len());
+        let mut found = Vec::with_capacity(spans.len());
+        let mut last = 0;
+        for span in spans {
+            let placeholder = vault.placeholder(span.kind, &text[span.start..span.end]);
+            masked.push_str(&text[last..span.start]);
+            masked.push_str(placeholder);
+            last = span.end;
+            found.push(Found {
+                kind: span.kind,
+                start: span.start,
+                end: span.end,
+                placeholder: placeholder.to_string(),
+                score: span.score,
+                source: span.source,
+            });
+        }
+        if !found.is_empty() {
+            masked.push_str(&text[last..]);
+            **text = masked;
+        }
+        outcome.found.push(found);
+    }
+    Ok(outcome)
 }
 
 /// Adds a span for every whole-word occurrence, in any text, of a value that some detector
@@ -232,6 +281,62 @@ fn is_name_like(kind: EntityType) -> bool {
         kind,
         EntityType::Person | EntityType::Location | EntityType::Organization | EntityType::Address
     )
+}
+
+/// A span without the quotes, brackets and list markers around a value (`'Berlin'`,
+/// `- Fatima`, `(Jane)`): the client's punctuation stays in place, so a reply that quotes the
+/// placeholder reads right once unmasked. Secrets are kept whole. `None` when nothing is left.
+fn trim_span(text: &str, mut span: Span) -> Option<Span> {
+    if span.kind == EntityType::Secret {
+        return Some(span);
+    }
+    const PAIRS: [(char, char); 9] = [
+        ('(', ')'),
+        ('[', ']'),
+        ('{', '}'),
+        ('<', '>'),
+        ('"', '"'),
+        ('\'', '\''),
+        ('\u{201C}', '\u{201D}'),
+        ('\u{2018}', '\u{2019}'),
+        ('\u{AB}', '\u{BB}'),
+    ];
+    loop {
+        let value = &text[span.start..span.end];
+        let mut chars = value.chars();
+        let (Some(first), Some(last)) = (chars.next(), value.chars().next_back()) else {
+            return None;
+        };
+        let inner = |open: usize, close: usize| &value[open..value.len() - close];
+        if first.is_whitespace() {
+            span.start += first.len_utf8();
+        } else if last.is_whitespace() {
+            span.end -= last.len_utf8();
+        } else if matches!(first, '-' | '*' | '\u{2022}' | '\u{B7}' | '\u{2013}')
+            && chars.next().is_some_and(char::is_whitespace)
+        {
+            span.start += first.len_utf8();
+        } else if let Some(&(_, close)) = PAIRS.iter().find(|(o, _)| *o == first) {
+            if last == close && value.len() > first.len_utf8() {
+                // Wrapped whole: 'Berlin', (Jane Roe).
+                span.start += first.len_utf8();
+                span.end -= last.len_utf8();
+            } else if !inner(first.len_utf8(), 0).contains(close) {
+                span.start += first.len_utf8();
+            } else {
+                break;
+            }
+        } else if let Some(&(open, _)) = PAIRS.iter().find(|(_, c)| *c == last) {
+            if !inner(0, last.len_utf8()).contains(open) {
+                span.end -= last.len_utf8();
+            } else {
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    (span.start < span.end).then_some(span)
 }
 
 #[cfg(test)]

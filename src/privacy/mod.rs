@@ -10,6 +10,7 @@ pub mod dictionary;
 pub mod everyday;
 pub mod fusion;
 pub mod masker;
+pub mod normalise;
 pub mod rules;
 pub mod stream;
 pub mod tagger;

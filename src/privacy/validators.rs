@@ -203,7 +203,7 @@ pub fn luhn(value: &str) -> bool {
                 sum += d;
                 count += 1;
             }
-            b' ' | b'-' => {}
+            b' ' | b'-' | b'.' | b'/' => {}
             _ => return false,
         }
     }

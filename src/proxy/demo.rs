@@ -23,7 +23,7 @@ use tracing::info;
 
 use super::body::ProxyBody;
 use crate::api::sse::write_event;
-use crate::api::walk::visit_texts;
+use crate::api::walk::{visit_texts, TextKind};
 use crate::api::Route;
 
 /// Characters per streamed delta, and the pause between deltas (so streaming is visible).
@@ -75,7 +75,12 @@ async fn answer(req: Request<Incoming>) -> Response<ProxyBody> {
         );
     };
     let mut texts = Vec::new();
-    visit_texts(route, &mut request, &mut |s, _, _| texts.push(s.clone()));
+    let _ = visit_texts(route, &mut request, &mut |s, visit| {
+        if visit.kind != TextKind::Identifier {
+            texts.push(s.clone());
+        }
+        Ok(())
+    });
     let received = texts.join(" | ");
     info!(target: "veilgate::demo", route = route.as_str(), "the upstream received: {received}");
     let quoted = format!("I received: {received}");

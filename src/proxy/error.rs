@@ -54,11 +54,16 @@ impl ProxyError {
     /// 404: a path veilgate does not serve.
     pub fn not_found(path: &str) -> Self {
         let shown: String = path.chars().take(100).collect();
+        let hint = if crate::api::Route::from_path(&format!("/v1{path}")).is_some() {
+            "; the API routes live under /v1: set the SDK's base URL to http://HOST:PORT/v1"
+        } else {
+            ""
+        };
         ProxyError::new(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "unknown_route",
-            format!("veilgate does not serve {shown}"),
+            format!("veilgate does not serve {shown}{hint}"),
         )
     }
 
@@ -89,6 +94,16 @@ impl ProxyError {
             "invalid_request_error",
             "unsupported_media_type",
             "request body must be JSON (Content-Type: application/json)",
+        )
+    }
+
+    /// 415: a compressed (or otherwise encoded) request body, which veilgate does not decode.
+    pub fn unsupported_content_encoding() -> Self {
+        ProxyError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            "unsupported_content_encoding",
+            "request body must not be compressed (Content-Encoding: identity only)",
         )
     }
 

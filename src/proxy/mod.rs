@@ -275,12 +275,7 @@ async fn models(state: &State, req: Request<Incoming>, mut ctx: Ctx) -> Response
         return pipeline::refuse(state, ctx.id, ctx.route.as_str(), ctx.client, err, false);
     }
     let result = async {
-        let path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
-        let uri = state.upstream.url_for(ctx.route, path)?;
+        let uri = state.upstream.url_for(ctx.route, req.uri())?;
         let up = state.upstream.request(
             ctx.route,
             Method::GET,

@@ -1,8 +1,10 @@
 //! A request's journey, as named phases carrying one [`Ctx`]:
 //!
 //! 1. [`admit`]: method, content type, body size limit → the raw body.
-//! 2. [`decode`]: UTF-8 and JSON → a `serde_json::Value` (unknown fields kept verbatim).
-//! 3. [`mask`]: every outgoing text through the detectors, on the blocking pool → the
+//! 2. [`decode`]: UTF-8 and JSON → a `serde_json::Value` (unknown fields kept, and masked
+//!    like any other text).
+//! 3. [`mask`]: the shape check, then every outgoing text (default deny: every string and key
+//!    but the few structural ones) through the detectors, on the blocking pool → the
 //!    masked body and the request's vault. A detector failure ends the request here with
 //!    503: nothing is forwarded (fail closed).
 //! 4. [`splice`]: for a streamed chat, the local draft model may write the reply's first
@@ -26,15 +28,16 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
-use tracing::{debug_span, info, info_span, warn, Instrument, Span};
+use tracing::{debug, debug_span, info, info_span, warn, Instrument, Span};
 
 use super::body::ProxyBody;
 use super::error::ProxyError;
-use super::mask::mask_body;
+use super::mask::{mask_body, MaskError};
 use super::splice::{self, DraftReport};
 use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
 use super::upstream::copy_end_to_end;
 use super::State;
+use crate::api::walk::{check_shape, WalkError};
 use crate::api::Route;
 use crate::audit::{AuditRecord, Timings};
 use crate::metrics::RequestSample;
@@ -52,6 +55,9 @@ pub struct Ctx {
     pub entities: BTreeMap<EntityType, u32>,
     /// The exact body that left the machine (None until forwarded).
     pub masked_request: Option<Value>,
+    /// What the audit log records instead, where binary media passed unread (its payload
+    /// withheld); None = `masked_request`.
+    pub audit_request: Option<Value>,
     pub mask_ms: f64,
     pub upstream_first_byte_ms: Option<f64>,
     pub status: u16,
@@ -73,6 +79,7 @@ impl Ctx {
             vault: Arc::new(Vault::new()),
             entities: BTreeMap::new(),
             masked_request: None,
+            audit_request: None,
             mask_ms: 0.0,
             upstream_first_byte_ms: None,
             status: 0,
@@ -112,10 +119,11 @@ async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Resp
             .draft
             .clone()
             .and_then(|model| Some((model, splice::gate(ctx.route, &value)?)));
+        // The destination first: a refused query string or path costs no masking.
+        let dest = Destination::of(&state, &ctx, parts)?;
         let masked = mask(&state, &mut ctx, value)
             .instrument(debug_span!("mask"))
             .await?;
-        let dest = Destination::of(&state, &ctx, parts)?;
         if let Some((model, turns)) = draft {
             let alone = preparing.alone();
             let drafted = splice::respond(&state, model, &mut ctx, &dest, turns, alone)
@@ -172,6 +180,14 @@ async fn admit(
     if !is_json {
         return Err(ProxyError::unsupported_media_type());
     }
+    let encoded = req
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if encoded {
+        return Err(ProxyError::unsupported_content_encoding());
+    }
     let limit = state.config.server.max_body_bytes;
     let declared = req
         .headers()
@@ -191,7 +207,9 @@ async fn admit(
             ProxyError::bad_request("body_read_error", "could not read the request body")
         }
     })?;
-    Ok((parts, body.to_bytes()))
+    let body = body.to_bytes();
+    debug!(bytes = body.len(), "body admitted");
+    Ok((parts, body))
 }
 
 /// Phase 2: UTF-8 and JSON. Error messages give positions, never content.
@@ -231,31 +249,54 @@ fn decode(body: &[u8]) -> Result<Value, ProxyError> {
     Ok(value)
 }
 
-/// Phase 3: masks the body on the blocking pool; returns the bytes that will leave.
+/// Phase 3: checks the body's shape, then masks it on the blocking pool; returns the bytes
+/// that will leave. A text field of the wrong JSON type, binary media the policy refuses, or
+/// a failed detector ends the request here: nothing is forwarded.
 async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, ProxyError> {
+    check_shape(ctx.route, &value).map_err(|e| refused("invalid_type", e))?;
     let masker = state.masker.clone();
     let route = ctx.route;
+    let binary_media = state.config.privacy.binary_media;
     let start = Instant::now();
     let span = Span::current();
     let masked = tokio::task::spawn_blocking(move || {
-        span.in_scope(|| mask_body(&masker, route, value))
+        span.in_scope(|| mask_body(&masker, route, value, binary_media))
     })
     .await
     .map_err(|_| ProxyError::internal("masking task failed; nothing was forwarded"))?
-    .map_err(|e| {
-        warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
-        ProxyError::detector_unavailable(format!(
-            "the {} detector failed, so the request was not forwarded",
-            e.detector
-        ))
+    .map_err(|e| match e {
+        MaskError::Refused(e) => refused("binary_media_refused", e),
+        MaskError::Detect(e) => {
+            warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
+            ProxyError::detector_unavailable(format!(
+                "the {} detector failed, so the request was not forwarded",
+                e.detector
+            ))
+        }
     })?;
     ctx.mask_ms = start.elapsed().as_secs_f64() * 1e3;
     ctx.entities = masked.outcome.counts();
-    ctx.vault = Arc::new(masked.vault);
+    debug!(
+        entities = ctx.entities.values().sum::<u32>(),
+        mask_ms = ctx.mask_ms,
+        "body masked"
+    );
+    if !masked.binary.is_empty() {
+        ctx.audit_request = Some(masked.for_audit(route));
+    }
     let bytes = serde_json::to_vec(&masked.body)
         .map_err(|_| ProxyError::internal("could not encode the masked body"))?;
+    ctx.vault = Arc::new(masked.vault);
     ctx.masked_request = Some(masked.body);
     Ok(Bytes::from(bytes))
+}
+
+/// A 400 for a body refused before masking, naming the field (a path that shows no key a
+/// client made up).
+fn refused(code: &'static str, e: WalkError) -> ProxyError {
+    let mut err = ProxyError::bad_request(code, e.message);
+    err.param = Some(e.path);
+    err
 }
 
 /// Counts a request in [`State::preparing`](super::State) from admission until its upstream
@@ -296,9 +337,8 @@ impl Destination {
         ctx: &Ctx,
         parts: hyper::http::request::Parts,
     ) -> Result<Destination, ProxyError> {
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         Ok(Destination {
-            uri: state.upstream.url_for(ctx.route, path)?,
+            uri: state.upstream.url_for(ctx.route, &parts.uri)?,
             headers: parts.headers,
         })
     }
@@ -321,6 +361,7 @@ pub(super) async fn forward(
     );
     let resp = state.upstream.send(req).await?;
     ctx.upstream_first_byte_ms = Some(ctx.elapsed_ms());
+    debug!(status = resp.status().as_u16(), "upstream answered");
     Ok(resp)
 }
 
@@ -530,7 +571,12 @@ pub(super) fn audit(state: &State, ctx: &Ctx) {
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), *v))
         .collect();
-    record.masked_request = ctx.masked_request.clone().unwrap_or(Value::Null);
+    record.masked_request = ctx
+        .audit_request
+        .as_ref()
+        .or(ctx.masked_request.as_ref())
+        .cloned()
+        .unwrap_or(Value::Null);
     record.placeholders = placeholders;
     record.timings = Timings {
         mask_ms: ctx.mask_ms,

@@ -37,12 +37,94 @@ const HOP_BY_HOP: [&str; 11] = [
     "content-length",
 ];
 
+/// The client headers the upstream APIs need, the only ones forwarded: credentials, account
+/// scoping, API versions and betas, and the SDKs' idempotency key. Everything else (custom
+/// `X-User-Email` headers, SDK telemetry, cookies, `User-Agent`) is dropped, since a header
+/// cannot be masked without breaking what it means.
+const FORWARDED_REQUEST_HEADERS: [&str; 10] = [
+    "accept",
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "openai-organization",
+    "openai-project",
+    "openai-beta",
+    "anthropic-version",
+    "anthropic-beta",
+    "idempotency-key",
+];
+
+/// Query parameters forwarded on the API routes (Azure's `api-version`, the Anthropic SDK's
+/// `beta=true`), each with the shape its value must have; any other parameter is refused.
+fn allowed_query_param(name: &str, value: &str) -> bool {
+    let token = |max: usize| {
+        !value.is_empty()
+            && value.len() <= max
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    };
+    match name {
+        "api-version" => token(32),
+        "beta" => value == "true",
+        _ => false,
+    }
+}
+
+/// The upstream path of a route (the client's own spelling, trailing slash and all, is not
+/// reused); for `GET /v1/models/{id}` the id is checked to be a model id first.
+fn upstream_path(route: Route, client_path: &str) -> Result<String, ProxyError> {
+    Ok(match route {
+        Route::ChatCompletions => "/chat/completions".into(),
+        Route::Completions => "/completions".into(),
+        Route::Responses => "/responses".into(),
+        Route::Embeddings => "/embeddings".into(),
+        Route::Messages => "/messages".into(),
+        Route::Models => {
+            let id = client_path
+                .strip_prefix("/v1/models")
+                .unwrap_or("")
+                .trim_start_matches('/');
+            if id.is_empty() {
+                "/models".into()
+            } else if is_model_id(id) {
+                format!("/models/{id}")
+            } else {
+                return Err(ProxyError::bad_request(
+                    "invalid_model_id",
+                    "the model id in the path may hold only letters, digits and . _ : - \
+                     (and / between non-empty segments other than . and ..)",
+                ));
+            }
+        }
+        Route::Health | Route::Metrics => {
+            return Err(ProxyError::internal("a local route has no upstream"))
+        }
+    })
+}
+
+/// A model id as it may appear in a path: `gpt-4o`, `ft:gpt-4o:org::abc`,
+/// `accounts/x/models/y`; no dot segments, no escapes.
+fn is_model_id(id: &str) -> bool {
+    id.len() <= 256
+        && id.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        })
+}
+
 /// The upstream API: where requests go and the client that takes them there.
 pub struct Upstream {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     openai_base: String,
     anthropic_base: String,
     api_key: Option<String>,
+    /// Sent as `x-api-key` on the Anthropic route only; the OpenAI key never goes there.
+    anthropic_api_key: Option<String>,
     first_byte_timeout: Duration,
     /// Send the client's `Authorization`/`x-api-key` on when the proxy has no key of its
     /// own. False when the client authenticated with the local access token.
@@ -83,13 +165,16 @@ impl Upstream {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(https);
-        let api_key =
-            match &cfg.api_key_env {
-                Some(var) => Some(std::env::var(var).with_context(|| {
-                    format!("upstream.api_key_env names {var}, which is not set")
-                })?),
-                None => None,
-            };
+        let key_from = |setting: &str, var: &Option<String>| -> anyhow::Result<Option<String>> {
+            match var {
+                Some(var) => Ok(Some(std::env::var(var).with_context(|| {
+                    format!("upstream.{setting} names {var}, which is not set")
+                })?)),
+                None => Ok(None),
+            }
+        };
+        let api_key = key_from("api_key_env", &cfg.api_key_env)?;
+        let anthropic_api_key = key_from("anthropic_api_key_env", &cfg.anthropic_api_key_env)?;
         for base in [&cfg.base_url, &cfg.anthropic_base_url] {
             base.parse::<Uri>()
                 .ok()
@@ -101,27 +186,50 @@ impl Upstream {
             openai_base: cfg.base_url.trim_end_matches('/').to_string(),
             anthropic_base: cfg.anthropic_base_url.trim_end_matches('/').to_string(),
             api_key,
+            anthropic_api_key,
             first_byte_timeout: Duration::from_millis(cfg.first_byte_timeout_ms),
             forward_client_credentials: true,
         })
     }
 
-    /// The upstream URL for a client path: `/v1/x?q` → `{base}/x?q`.
-    pub fn url_for(&self, route: Route, path_and_query: &str) -> Result<Uri, ProxyError> {
+    /// The upstream URL for a client request on `route`: the route's own path on the base
+    /// URL, and of the client's query string only the parameters the APIs define
+    /// ([`allowed_query_param`]); any other parameter is refused (a query string is text
+    /// that would leave unmasked).
+    pub fn url_for(&self, route: Route, client: &Uri) -> Result<Uri, ProxyError> {
         let base = if route.is_anthropic() {
             &self.anthropic_base
         } else {
             &self.openai_base
         };
-        let rest = path_and_query.strip_prefix("/v1").unwrap_or(path_and_query);
-        format!("{base}{rest}").parse().map_err(|_| {
+        let path = upstream_path(route, client.path())?;
+        let mut query = String::new();
+        for pair in client
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if !allowed_query_param(name, value) {
+                return Err(ProxyError::bad_request(
+                    "query_not_allowed",
+                    "veilgate forwards no query parameters but api-version and beta=true; \
+                     send everything else in the JSON body, where it is masked",
+                ));
+            }
+            query.push(if query.is_empty() { '?' } else { '&' });
+            query.push_str(pair);
+        }
+        format!("{base}{path}{query}").parse().map_err(|_| {
             ProxyError::bad_request("invalid_path", "request path is not a valid URL path")
         })
     }
 
-    /// The upstream request: the client's end-to-end headers (credentials only when
-    /// [`Upstream::forward_client_credentials`]), the proxy's key if one is configured,
-    /// identity encoding (so the reply can be unmasked), and `body`.
+    /// The upstream request: the client headers the APIs need ([`FORWARDED_REQUEST_HEADERS`];
+    /// credentials only when [`Upstream::forward_client_credentials`]), the proxy's key for
+    /// the route if one is configured, identity encoding (so the reply can be unmasked), and
+    /// `body`.
     pub fn request(
         &self,
         route: Route,
@@ -131,20 +239,35 @@ impl Upstream {
         body: Bytes,
     ) -> Request<Full<Bytes>> {
         let mut req = Request::new(Full::new(body));
-        *req.method_mut() = method;
+        *req.method_mut() = method.clone();
         *req.uri_mut() = uri;
         let headers = req.headers_mut();
-        copy_end_to_end(client_headers, headers);
-        headers.remove(header::ACCEPT_ENCODING);
+        for name in FORWARDED_REQUEST_HEADERS {
+            for value in client_headers.get_all(name) {
+                headers.append(name, value.clone());
+            }
+        }
+        if method == Method::POST {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
         headers.insert(
             header::ACCEPT_ENCODING,
             HeaderValue::from_static("identity"),
         );
-        if self.api_key.is_some() || !self.forward_client_credentials {
+        let proxy_key = if route.is_anthropic() {
+            &self.anthropic_api_key
+        } else {
+            &self.api_key
+        };
+        if proxy_key.is_some() || !self.forward_client_credentials {
             headers.remove(header::AUTHORIZATION);
             headers.remove("x-api-key");
+            headers.remove("api-key");
         }
-        if let Some(key) = &self.api_key {
+        if let Some(key) = proxy_key {
             let (name, value) = if route.is_anthropic() {
                 (HeaderName::from_static("x-api-key"), key.clone())
             } else {
