@@ -19,7 +19,8 @@
 //!   `--upstream demo` ([`proxy::demo`]).
 //! - [`draft`]: the micro draft model that writes a streamed reply's first words locally,
 //!   and which prompts an opener fits ([`draft::fit`]).
-//! - [`audit`]: the hash-chained JSON Lines audit log, and its `verify`/`show`.
+//! - [`audit`]: the JSON Lines audit log, chained with a keyed hash and anchored at both
+//!   ends, and its `verify`/`show`.
 //! - [`metrics`]: the counters and histograms of `GET /metrics` (Prometheus text).
 //! - [`onnx`]: the ONNX Runtime library and session options shared by the models.
 //! - [`panic_hook`]: panics report where they happened, never their message (it may quote

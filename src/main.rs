@@ -79,8 +79,24 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Check the hash chain; exit 1 and name the first break if there is one.
-    Verify { file: PathBuf },
+    /// Check the keyed hash chain and the anchor; exit 1 and name the first break if any.
+    Verify {
+        file: PathBuf,
+        /// Chain key file; default: audit.chain_key_file of the configuration, else
+        /// LOG.chain.key beside the log (LOG: FILE, or for a rotated FILE = LOG.N, LOG).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Anchor file; default: LOG.anchor beside the log.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+        /// FILE continues a rotated file that is not beside it, so its first record need not
+        /// start the chain (it must still be where an anchored file starts).
+        #[arg(long)]
+        rotated: bool,
+        /// Configuration naming audit.chain_key_file (or $VEILGATE_CONFIG).
+        #[arg(long, env = "VEILGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Print the records readably.
     Show { file: PathBuf },
 }
@@ -203,9 +219,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
-            action: AuditAction::Verify { file },
+            action:
+                AuditAction::Verify {
+                    file,
+                    key,
+                    anchor,
+                    rotated,
+                    config,
+                },
         } => {
-            let report = veilgate::audit::verify(&file)?;
+            let key_file = match key {
+                Some(key) => Some(key),
+                None => Config::load(config.as_deref())?.audit.chain_key_file,
+            };
+            let opts = veilgate::audit::VerifyOptions {
+                key_file,
+                anchor_file: anchor,
+                rotated,
+            };
+            let report = veilgate::audit::verify_with(&file, &opts)?;
             println!("{report}");
             Ok(if report.first_break.is_none() {
                 ExitCode::SUCCESS

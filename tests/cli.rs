@@ -1,6 +1,7 @@
 //! The `veilgate` command as a user runs it: `mask` (character offsets, JSON Lines), a
-//! missing ONNX Runtime library, `audit verify` on an intact and a tampered log, `audit show`
-//! into a pipe closed early, error messages, and `draft` with `VEILGATE_CONFIG`.
+//! missing ONNX Runtime library, `audit verify` on an intact and a tampered log (its chain key
+//! found by `--key` or the configuration, its anchor catching cut records), `audit show` into
+//! a pipe closed early, error messages, and `draft` with `VEILGATE_CONFIG`.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -30,10 +31,19 @@ const RULES_ONLY: (&str, &str) = ("VEILGATE__PRIVACY__TAGGER", "false");
 
 /// An intact audit log of `records` answered chat requests in `dir`.
 fn audit_log(dir: &tempfile::TempDir, records: usize) -> std::path::PathBuf {
+    audit_log_with(dir, records, veilgate::audit::AuditConfig::default())
+}
+
+/// Like [`audit_log`], the rest of the settings from `cfg`.
+fn audit_log_with(
+    dir: &tempfile::TempDir,
+    records: usize,
+    cfg: veilgate::audit::AuditConfig,
+) -> std::path::PathBuf {
     let path = dir.path().join("audit.jsonl");
     let log = veilgate::audit::AuditLog::open(&veilgate::audit::AuditConfig {
         path: Some(path.clone()),
-        ..Default::default()
+        ..cfg
     })
     .unwrap()
     .unwrap();
@@ -149,6 +159,71 @@ fn audit_verify_passes_an_intact_log_and_names_the_first_break() {
         String::from_utf8_lossy(&bad.stdout).contains("line 1"),
         "{}",
         String::from_utf8_lossy(&bad.stdout)
+    );
+}
+
+#[test]
+fn audit_verify_finds_the_chain_key_and_names_records_cut_from_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("secrets").join("chain.key");
+    let path = audit_log_with(
+        &dir,
+        3,
+        veilgate::audit::AuditConfig {
+            chain_key_file: Some(key.clone()),
+            ..Default::default()
+        },
+    );
+    let (file, key) = (path.to_str().unwrap(), key.to_str().unwrap());
+    let stdout = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    // Not beside the log: without the key nothing is verified, and that is no pass.
+    let keyless = veilgate(&["audit", "verify", file], &[], "");
+    assert_eq!(keyless.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&keyless.stderr);
+    assert!(
+        err.contains("audit.jsonl.chain.key") && err.contains("--key"),
+        "{err}"
+    );
+    let ok = veilgate(&["audit", "verify", "--key", key, file], &[], "");
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).starts_with("OK: 3 records, chain intact"));
+    // The writer's configuration names it too.
+    let configured = veilgate(
+        &["audit", "verify", file],
+        &[("VEILGATE__AUDIT__CHAIN_KEY_FILE", key)],
+        "",
+    );
+    assert!(configured.status.success(), "{}", stdout(&configured));
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cut: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, cut).unwrap();
+    let bad = veilgate(&["audit", "verify", "--key", key, file], &[], "");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stdout(&bad).starts_with(
+            "BROKEN at line 3: the file ends after 2 records but its anchor records 3"
+        ),
+        "{}",
+        stdout(&bad)
+    );
+}
+
+#[test]
+fn audit_verify_rotated_still_catches_records_cut_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = audit_log(&dir, 3);
+    let file = path.to_str().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cut: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, cut).unwrap();
+    let out = veilgate(&["audit", "verify", "--rotated", file], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("BROKEN at line 1: no file the anchor knows starts"),
+        "{stdout}"
     );
 }
 

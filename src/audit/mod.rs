@@ -1,4 +1,19 @@
-//! Audit log: one JSON line per proxied request, append-only, hash-chained.
+//! Audit log: one JSON line per proxied request, append-only, chained with a keyed hash and
+//! anchored at both ends so that edited, cut, emptied or reordered files fail `verify`.
+//!
+//! # Files
+//! All created with mode 0600 (they hold request text, or the keys to it); an existing one
+//! that other users may read is narrowed to 0600 at start, with a warning (only a warning
+//! where it cannot be changed, e.g. a read-only secret mount).
+//! - `<log>` (`path`): the records; `<log>.1` … `<log>.<keep>`: rotated files, `.1` newest.
+//! - `<log>.anchor`: where each file of the chain starts and how far it had been written at
+//!   the last fsync (below).
+//! - `<log>.chain.key` (`chain_key_file`): the chain key, 32 random bytes written as 64 hex
+//!   digits and `\n`, created on first open. `verify` needs it; whoever holds it can forge a
+//!   chain, so where the log is shared, configure it outside the log's folder.
+//! - `<log>.key` (`key_file`): the digest key behind `placeholders`, same format. A separate
+//!   key, so that an auditor given the chain key cannot test guesses of masked values; losing
+//!   it only means new digests no longer match old ones.
 //!
 //! # File format
 //! The log is JSON Lines (UTF-8, `\n` after every record). Each line is one [`AuditRecord`]
@@ -6,27 +21,59 @@
 //! `ts`, `request_id`, `route`, `model`, `client`, `status`, `entities`, `masked_request`,
 //! `placeholders`, `draft`, `timings`, `error`, `prev`, `hash`. The file holds no raw PII:
 //! `masked_request` is the body exactly as it left the machine (already masked), and
-//! `placeholders` maps each placeholder to `HMAC-SHA256(key, original value)` in lowercase hex,
-//! so an auditor holding the key can tell that two requests carried the same value without
-//! the log revealing it. Request headers (and so API keys) are never recorded.
+//! `placeholders` maps each placeholder to `HMAC-SHA256(digest key, original value)` in
+//! lowercase hex, so an auditor holding that key can tell that two requests carried the same
+//! value without the log revealing it. Request headers (and so API keys) are never recorded.
 //!
-//! # Hash chain (how to re-implement `verify`)
-//! For every line `L` (bytes, without the trailing `\n`):
+//! # Keyed hash chain (how to re-implement `verify`)
+//! `K` is the chain key (the hex-decoded bytes of its file). For every line `L` (bytes,
+//! without the trailing `\n`):
 //! 1. `L` must end with the 75 bytes `,"hash":"H"}` where `H` is 64 lowercase hex digits.
 //! 2. The *canonical bytes* `C` are `L` with that suffix replaced by the single byte `}`; that
 //!    is, the record exactly as written minus its final `hash` member. `C` is what
 //!    `serde_json::to_vec` produces for the record without `hash`, and it contains `prev`.
-//! 3. `H` must equal `hex(sha256(C))`.
+//! 3. `H` must equal `hex(HMAC-SHA256(K, C))`; without `K` nobody can recompute it.
 //! 4. The record's `prev` must equal the `H` of the line before it. The first record ever has
-//!    `prev` = 64 zeros; after a rotation the first record of the new file carries the last `H`
-//!    of the rotated file, so the chain runs unbroken across `audit.jsonl.N … .1, audit.jsonl`.
+//!    `prev` = 64 zeros (genesis); after a rotation the first record of the new file carries
+//!    the last `H` of the rotated file, so the chain runs unbroken across
+//!    `<log>.<keep> … <log>.1, <log>`.
 //!
-//! Verification works on the bytes as stored, so it needs no JSON re-serialisation: any edit,
-//! even of whitespace, breaks the hash of that line; deleting or reordering lines breaks `prev`.
+//! # Anchor
+//! `<log>.anchor` is one line `{"v":1,"segments":[S,…],"mac":"M"}` + `\n`, checked by steps
+//! 1–3 with the member `mac` in place of `hash` (a record's `C` starts `{"ts"`, an anchor's
+//! `{"v"`, so neither passes for the other). Each `S` is
+//! `{"first_prev":P,"records":N,"bytes":B,"last_hash":H}`: the file whose first record has
+//! `prev` P held N records in its first B bytes, the last with hash H (N = 0: H = P, B = 0).
+//! Segments run oldest first: one per rotated file kept (and the one a rotation is about to
+//! delete), the last one for the file being written. A file F verifies when, besides steps
+//! 1–4 on every line:
+//! 5. **Head**: F's first `prev` is genesis; or the user says F continues a rotated file
+//!    (`--rotated`); or F's predecessor beside it (`<log>.1` for `<log>`, `<log>.N+1` for
+//!    `<log>.N`) ends with a record whose `hash` is that `prev`.
+//! 6. **Anchored**: the segment with `first_prev` = F's first `prev` (the last such) is the
+//!    one of F's place: the last for `<log>`, the N-th before the last for `<log>.N`, or one
+//!    further back while a rotation is pending (the last segment is empty and `<log>` ends
+//!    with its `prev`). Against a copy of the anchor named with `--anchor` (for files moved
+//!    or archived) any segment may be it. F holds at least its N records and the N-th has
+//!    hash H. A rotated file's segment (any but the last) must match exactly; the last may
+//!    be followed by records written after the anchor's last update, which must chain on.
+//! 7. **Empty**: an empty F verifies only as the current file while the last segment has
+//!    N = 0. A missing anchor, or one whose `mac` fails, fails every file.
 //!
-//! # Key
-//! The HMAC key is a file of hex digits (32 random bytes, created with mode 0600 on first
-//! open, `<log>.key` by default). Losing it only means new digests no longer match old ones.
+//! The writer updates the anchor after each fsync of the log (temporary file, fsync,
+//! rename), so a crash leaves the anchor behind the log by at most one batch, never ahead:
+//! no false alarm. To rotate it first stores the anchor with a new, empty last segment, then
+//! renames; a start that finds the current file still ending at that segment's `prev`
+//! finishes the renames. At start the writer refuses (fails closed on) a log that does not
+//! hold what its anchor records, a log with records but no anchor, and an anchor whose `mac`
+//! fails.
+//!
+//! Without `K`, this catches any edit, deleted, inserted or reordered records, cut first or
+//! last records, an emptied or swapped file, and a chain recomputed with plain SHA-256 or
+//! another key. It cannot catch the records of the last unanchored batch being cut, or a log
+//! and its anchor rolled back together to an earlier copy; keep copies of the anchor
+//! elsewhere against that. A rotated file older than the anchor's segments verifies only
+//! against a copy of the anchor from while it was covered (`--anchor FILE`).
 //!
 //! # Writing and backpressure
 //! [`AuditLog::append`] hands the record to a dedicated writer thread through a bounded channel
@@ -38,6 +85,11 @@
 //! later `append`/`flush` then returns [`AuditError::WriterFailed`], so the caller can fail
 //! closed rather than serve unaudited traffic.
 
+mod anchor;
+mod files;
+mod keys;
+mod recover;
+mod show;
 mod verify;
 mod writer;
 
@@ -46,8 +98,8 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
@@ -59,7 +111,10 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-pub use verify::{show, verify, Break, VerifyReport};
+use files::{numbered, tighten, with_suffix};
+use keys::ChainKey;
+pub use show::show;
+pub use verify::{verify, verify_with, Break, VerifyOptions, VerifyReport};
 
 /// Records the writer thread may have queued before `append` starts to block.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -73,8 +128,10 @@ pub const GENESIS_PREV: &str = "000000000000000000000000000000000000000000000000
 pub struct AuditConfig {
     /// Log file; `None` turns auditing off.
     pub path: Option<PathBuf>,
-    /// HMAC key file; `None` means `<path>.key` next to the log.
+    /// Key file of the placeholder digests; `None` means `<path>.key` next to the log.
     pub key_file: Option<PathBuf>,
+    /// Key file of the hash chain and anchor; `None` means `<path>.chain.key`.
+    pub chain_key_file: Option<PathBuf>,
     /// Rotate before a record would make the file exceed this many bytes.
     pub max_bytes: u64,
     /// Rotated files kept (`<path>.1` is the newest); 0 deletes the full file on rotation.
@@ -91,6 +148,7 @@ impl Default for AuditConfig {
         AuditConfig {
             path: None,
             key_file: None,
+            chain_key_file: None,
             max_bytes: 64 * 1024 * 1024,
             keep: 5,
             fsync_every: 64,
@@ -100,11 +158,18 @@ impl Default for AuditConfig {
 }
 
 impl AuditConfig {
-    /// The HMAC key file actually used: `key_file`, or `<path>.key`.
+    /// The digest key file actually used: `key_file`, or `<path>.key`.
     pub fn key_path(&self) -> Option<PathBuf> {
         self.key_file
             .clone()
             .or_else(|| self.path.as_deref().map(|p| with_suffix(p, ".key")))
+    }
+
+    /// The chain key file actually used: `chain_key_file`, or `<path>.chain.key`.
+    pub fn chain_key_path(&self) -> Option<PathBuf> {
+        self.chain_key_file
+            .clone()
+            .or_else(|| self.path.as_deref().map(|p| with_suffix(p, ".chain.key")))
     }
 }
 
@@ -208,7 +273,7 @@ pub enum AuditError {
         /// Underlying error.
         source: io::Error,
     },
-    /// The HMAC key file is unusable.
+    /// A key file is unusable.
     #[error("audit key file {}: {reason}", path.display())]
     Key {
         /// Key file.
@@ -226,6 +291,15 @@ pub enum AuditError {
         path: PathBuf,
         /// 1-based line number.
         line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The log does not match its anchor, or the anchor is missing or invalid: the log may
+    /// have been tampered with, so the writer does not continue it.
+    #[error("audit anchor {}: {reason}", path.display())]
+    Anchor {
+        /// Anchor file.
+        path: PathBuf,
         /// What is wrong.
         reason: String,
     },
@@ -372,26 +446,36 @@ impl AuditLog {
                 "max_bytes must be greater than 0".into(),
             ));
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(io_err(dir))?;
-        }
+        files::create_dirs_for(&path)?;
         let registration = Registration::claim(&path)?;
-        let key_path = cfg
-            .key_file
-            .clone()
-            .unwrap_or_else(|| with_suffix(&path, ".key"));
-        let key = load_or_create_key(&key_path)?;
+        let key_path = cfg.key_path().unwrap_or_else(|| with_suffix(&path, ".key"));
+        let chain_key_path = cfg
+            .chain_key_path()
+            .unwrap_or_else(|| with_suffix(&path, ".chain.key"));
+        if key_path == chain_key_path {
+            return Err(AuditError::Config(
+                "key_file and chain_key_file must be different files".into(),
+            ));
+        }
+        let key = keys::load_or_create(&key_path)?;
         let mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| AuditError::Key {
             path: key_path.clone(),
             reason: "key has an unusable length".into(),
         })?;
+        let chain = ChainKey::new(&keys::load_or_create(&chain_key_path)?);
+        // Files an older version (or a wide umask) left readable by others.
+        tighten(&path);
+        tighten(&with_suffix(&path, ".anchor"));
+        for n in 1..=cfg.keep {
+            tighten(&numbered(&path, n));
+        }
 
         let shared = Arc::new(Shared {
             path: path.clone(),
             failed: OnceLock::new(),
             full_events: AtomicU64::new(0),
         });
-        let writer = writer::Writer::open(cfg, Arc::clone(&shared))?;
+        let writer = writer::Writer::open(cfg, Arc::clone(&shared), chain)?;
         let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
         let thread = std::thread::Builder::new()
             .name("veilgate-audit".into())
@@ -474,76 +558,6 @@ impl AuditLog {
     }
 }
 
-/// Reads the hex key file, or creates it (mode 0600) with 32 random bytes.
-fn load_or_create_key(path: &Path) -> Result<Vec<u8>, AuditError> {
-    let key_err = |reason: &str| AuditError::Key {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
-    }
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        Ok(mut file) => {
-            let mut key = [0u8; 32];
-            getrandom::getrandom(&mut key).map_err(|_| key_err("no system randomness"))?;
-            let text = format!("{}\n", hex::encode(key));
-            if let Err(e) = file
-                .write_all(text.as_bytes())
-                .and_then(|()| file.sync_all())
-            {
-                // An empty or partial key file would fail every later start; leave none.
-                let _ = fs::remove_file(path);
-                return Err(io_err(path)(e));
-            }
-            Ok(key.to_vec())
-        }
-        // Already there (possibly created by a concurrent process a moment ago): use it.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let text = fs::read_to_string(path).map_err(io_err(path))?;
-            warn_if_shared(path);
-            let key = hex::decode(text.trim()).map_err(|_| key_err("not a hex string"))?;
-            if key.len() < 16 {
-                return Err(key_err("key shorter than 16 bytes (32 hex digits)"));
-            }
-            Ok(key)
-        }
-        Err(e) => Err(AuditError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }),
-    }
-}
-
-/// Warns when other users can read the key, since they could then test guesses of values.
-fn warn_if_shared(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "audit key file is accessible to other users; chmod 600 it");
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
-/// `path` with `suffix` appended to its file name (`audit.jsonl` → `audit.jsonl.key`).
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 /// Formats a time as RFC 3339 UTC with milliseconds, e.g. `2024-02-29T13:05:09.042Z`.
 pub fn rfc3339_millis(t: SystemTime) -> String {
     // Times before 1970 do not occur for requests; clamping keeps this total.
@@ -573,10 +587,4 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + u64::from(m <= 2);
     (y, m, d)
-}
-
-/// Lowercase hex SHA-256.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(Sha256::digest(bytes))
 }

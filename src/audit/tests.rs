@@ -2,6 +2,8 @@ use super::*;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
+mod tamper;
+
 fn config(dir: &Path) -> AuditConfig {
     AuditConfig {
         path: Some(dir.join("logs").join("audit.jsonl")),
@@ -55,6 +57,26 @@ fn log_path(cfg: &AuditConfig) -> PathBuf {
     cfg.path.clone().unwrap()
 }
 
+/// The chain key the writer created for `cfg`.
+fn chain_key(cfg: &AuditConfig) -> ChainKey {
+    ChainKey::new(&keys::read(&cfg.chain_key_path().unwrap()).unwrap())
+}
+
+/// Replaces a file's lines (each with its `\n`).
+fn rewrite(path: &Path, lines: &[String]) {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    fs::write(path, text).unwrap();
+}
+
+/// Verifies a file that continues a rotated one.
+fn verify_rotated(path: &Path) -> VerifyReport {
+    let opts = VerifyOptions {
+        rotated: true,
+        ..VerifyOptions::default()
+    };
+    verify_with(path, &opts).unwrap()
+}
+
 #[test]
 fn appended_records_are_json_lines_with_a_valid_chain() {
     let dir = tempfile::tempdir().unwrap();
@@ -85,12 +107,16 @@ fn line_hash_follows_the_documented_recipe() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
     write_n(&cfg, 0..2);
+    let key_hex = fs::read_to_string(cfg.chain_key_path().unwrap()).unwrap();
+    let key = hex::decode(key_hex.trim()).unwrap();
     for line in lines(&log_path(&cfg)) {
         // Recipe 1–3 done on bytes, as an auditor in another language would.
         let cut = line.rfind(",\"hash\":\"").unwrap();
         assert_eq!(line.len() - cut, 75);
         let hash = &line[cut + 9..cut + 73];
-        assert_eq!(sha256_hex(format!("{}}}", &line[..cut]).as_bytes()), hash);
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(format!("{}}}", &line[..cut]).as_bytes());
+        assert_eq!(hex::encode(mac.finalize().into_bytes()), hash);
         // The same bytes are the serde_json serialisation of the record without `hash`.
         let mut v: serde_json::Value = serde_json::from_str(&line).unwrap();
         v.as_object_mut().unwrap().remove("hash");
@@ -112,7 +138,7 @@ fn tampering_with_a_middle_record_breaks_at_that_line() {
     let path = log_path(&cfg);
     let mut lines = lines(&path);
     lines[2] = lines[2].replace("\"status\":200", "\"status\":500");
-    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    rewrite(&path, &lines);
     let report = verify(&path).unwrap();
     let b = report.first_break.clone().unwrap();
     assert_eq!((b.line, b.reason.as_str()), (3, "hash mismatch"));
@@ -123,27 +149,6 @@ fn tampering_with_a_middle_record_breaks_at_that_line() {
 }
 
 #[test]
-fn tampering_with_a_recomputed_hash_breaks_the_next_prev() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path());
-    write_n(&cfg, 0..4);
-    let path = log_path(&cfg);
-    let mut lines = lines(&path);
-    let edited = lines[1].replace("\"status\":200", "\"status\":500");
-    let cut = edited.rfind(",\"hash\":\"").unwrap();
-    let body = format!("{}}}", &edited[..cut]);
-    lines[1] = format!(
-        "{},\"hash\":\"{}\"}}",
-        &edited[..cut],
-        sha256_hex(body.as_bytes())
-    );
-    fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let b = verify(&path).unwrap().first_break.unwrap();
-    assert_eq!(b.line, 3);
-    assert_eq!(b.reason, "prev does not match line 2's hash");
-}
-
-#[test]
 fn deleting_a_line_breaks_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
@@ -151,7 +156,7 @@ fn deleting_a_line_breaks_the_chain() {
     let path = log_path(&cfg);
     let mut lines = lines(&path);
     lines.remove(3);
-    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    rewrite(&path, &lines);
     let b = verify(&path).unwrap().first_break.unwrap();
     assert_eq!(b.line, 4);
     assert_eq!(b.reason, "prev does not match line 3's hash");
@@ -165,7 +170,7 @@ fn garbage_line_is_reported_as_not_valid_json() {
     let path = log_path(&cfg);
     let mut lines = lines(&path);
     lines.insert(1, "{oops".into());
-    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    rewrite(&path, &lines);
     let b = verify(&path).unwrap().first_break.unwrap();
     assert_eq!((b.line, b.reason.as_str()), (2, "not valid JSON"));
 }
@@ -185,7 +190,12 @@ fn reopening_continues_the_chain() {
 fn reopening_a_complete_line_without_newline_continues_on_a_new_line() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
-    write_n(&cfg, 0..2);
+    write_n(&cfg, 0..1);
+    // A crash cut the second record's write just before its `\n`, ahead of the anchor.
+    let anchor = with_suffix(&log_path(&cfg), ".anchor");
+    let lagging = fs::read(&anchor).unwrap();
+    write_n(&cfg, 1..2);
+    fs::write(&anchor, lagging).unwrap();
     let path = log_path(&cfg);
     let text = fs::read_to_string(&path).unwrap();
     fs::write(&path, text.trim_end()).unwrap();
@@ -199,7 +209,12 @@ fn reopening_a_complete_line_without_newline_continues_on_a_new_line() {
 fn corrupt_last_line_is_a_startup_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
-    write_n(&cfg, 0..3);
+    write_n(&cfg, 0..2);
+    // A crash: the anchor still says 2 records, the third was cut short mid-write.
+    let anchor = with_suffix(&log_path(&cfg), ".anchor");
+    let lagging = fs::read(&anchor).unwrap();
+    write_n(&cfg, 2..3);
+    fs::write(&anchor, lagging).unwrap();
     let path = log_path(&cfg);
     let text = fs::read_to_string(&path).unwrap();
     fs::write(&path, &text[..text.len() - 20]).unwrap();
@@ -210,6 +225,7 @@ fn corrupt_last_line_is_a_startup_error_naming_file_and_line() {
     );
     let msg = err.to_string();
     assert!(msg.contains("audit.jsonl, line 3"), "{msg}");
+    assert!(msg.contains("incomplete write"), "{msg}");
 }
 
 #[test]
@@ -231,7 +247,14 @@ fn rotation_keeps_n_files_and_the_chain_continues_across_them() {
     let newer = with_suffix(&path, ".1");
     assert!(!with_suffix(&path, ".3").exists(), "keep = 2 is honoured");
     let files = [&older, &newer, &path];
-    let reports: Vec<VerifyReport> = files.iter().map(|p| verify(p).unwrap()).collect();
+    // The oldest kept file continues one rotation deleted: only with --rotated. The newer
+    // ones have their predecessor beside them.
+    assert!(!verify(&older).unwrap().is_ok());
+    let reports = [
+        verify_rotated(&older),
+        verify(&newer).unwrap(),
+        verify(&path).unwrap(),
+    ];
     for (file, r) in files.iter().zip(&reports) {
         assert!(r.is_ok(), "{r}");
         assert!(fs::metadata(file).unwrap().len() <= cfg.max_bytes);
@@ -253,7 +276,10 @@ fn reopening_an_empty_file_continues_from_the_rotated_one() {
     fs::rename(&path, with_suffix(&path, ".1")).unwrap();
     write_n(&cfg, 2..3);
     let rotated = verify(&with_suffix(&path, ".1")).unwrap();
-    assert_eq!(verify(&path).unwrap().first_prev, rotated.last_hash);
+    assert!(rotated.is_ok(), "{rotated}");
+    let current = verify(&path).unwrap();
+    assert!(current.is_ok(), "{current}");
+    assert_eq!(current.first_prev, rotated.last_hash);
 }
 
 #[test]
@@ -456,6 +482,10 @@ fn config_reads_humane_keys() {
         cfg.key_path().unwrap(),
         PathBuf::from("/var/log/veilgate/audit.jsonl.key")
     );
+    assert_eq!(
+        cfg.chain_key_path().unwrap(),
+        PathBuf::from("/var/log/veilgate/audit.jsonl.chain.key")
+    );
     let defaults: AuditConfig = toml::from_str("").unwrap();
     assert_eq!(defaults, AuditConfig::default());
     assert!(toml::from_str::<AuditConfig>("pth = \"x\"").is_err());
@@ -514,15 +544,17 @@ fn write_failure_is_reported_to_appenders_not_swallowed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    // Through a link, so that keys and anchor land in the temporary folder, not in /dev.
+    let path = dir.path().join("full.jsonl");
+    std::os::unix::fs::symlink("/dev/full", &path).unwrap();
     let cfg = AuditConfig {
-        path: Some("/dev/full".into()),
-        key_file: Some(dir.path().join("full.key")),
+        path: Some(path),
         ..AuditConfig::default()
     };
     let log = open(&cfg);
     log.append(record(0)).unwrap();
     let err = log.flush().unwrap_err();
     assert!(matches!(err, AuditError::WriterFailed { .. }), "{err:?}");
-    assert!(err.to_string().contains("/dev/full"), "{err}");
+    assert!(err.to_string().contains("full.jsonl"), "{err}");
     assert!(log.append(record(1)).is_err());
 }

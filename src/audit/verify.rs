@@ -1,19 +1,18 @@
-//! Reading a log back: chain verification (`veilgate audit verify`) and a readable dump
-//! (`veilgate audit show`).
+//! `veilgate audit verify`: every record's keyed hash and `prev` link, the file's first
+//! record against genesis (or a rotated predecessor), and the file against its anchor.
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{io_err, sha256_hex, AuditError, GENESIS_PREV};
-
-/// Width at which `show` cuts message texts and JSON bodies.
-const SHOW_WIDTH: usize = 160;
-/// Hex digits of a digest that `show` prints; enough to compare by eye.
-const SHORT_DIGEST: usize = 12;
+use super::anchor::{self, Anchor, LoadError, Segment};
+use super::files::{numbered, split_numbered, with_suffix};
+use super::keys::{self, ChainKey};
+use super::recover::last_record;
+use super::{io_err, AuditError, GENESIS_PREV};
 
 /// The chain links of one line whose own hash checks out.
 pub(super) struct Chained {
@@ -21,8 +20,10 @@ pub(super) struct Chained {
     pub(super) hash: String,
 }
 
-/// Checks one line (without `\n`) against the recipe in the module doc, prev aside.
-pub(super) fn check_line(line: &[u8]) -> Result<Chained, String> {
+/// Checks that `line` (without `\n`) is a JSON object whose last member is
+/// `,"<member>":"<tag>"}` with `tag` = HMAC of the line minus that member (the recipe in the
+/// module doc); returns the parsed object.
+pub(super) fn untag(line: &[u8], member: &str, key: &ChainKey) -> Result<Value, String> {
     if line.is_empty() {
         return Err("empty line".into());
     }
@@ -31,30 +32,40 @@ pub(super) fn check_line(line: &[u8]) -> Result<Chained, String> {
         return Err("not a JSON object".into());
     };
     match obj.iter().next_back() {
-        Some((key, _)) if key == "hash" => {}
-        _ => return Err("hash is not the last member".into()),
+        Some((last, _)) if last == member => {}
+        _ => return Err(format!("{member} is not the last member")),
     }
-    let hash = obj
-        .get("hash")
+    let tag = obj
+        .get(member)
         .and_then(Value::as_str)
         .filter(|h| is_hex64(h))
-        .ok_or("hash is not 64 lowercase hex digits")?;
+        .ok_or_else(|| format!("{member} is not 64 lowercase hex digits"))?;
     // Bytes, not re-serialised JSON: the line must end with exactly this member.
-    let suffix = format!(",\"hash\":\"{hash}\"}}");
+    let suffix = format!(",\"{member}\":\"{tag}\"}}");
     let body = line
         .strip_suffix(suffix.as_bytes())
-        .ok_or("hash member is not in canonical form")?;
+        .ok_or_else(|| format!("{member} member is not in canonical form"))?;
     let mut canonical = Vec::with_capacity(body.len() + 1);
     canonical.extend_from_slice(body);
     canonical.push(b'}');
-    if sha256_hex(&canonical) != hash {
-        return Err("hash mismatch".into());
+    if !key.checks(&canonical, tag) {
+        return Err(format!("{member} mismatch"));
     }
-    let prev = obj
+    Ok(value)
+}
+
+/// Checks one record line (without `\n`) against the recipe in the module doc, prev aside.
+pub(super) fn check_line(line: &[u8], key: &ChainKey) -> Result<Chained, String> {
+    let value = untag(line, "hash", key)?;
+    let prev = value
         .get("prev")
         .and_then(Value::as_str)
         .filter(|p| is_hex64(p))
         .ok_or("prev is missing or not 64 lowercase hex digits")?;
+    let hash = value
+        .get("hash")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     Ok(Chained {
         prev: prev.to_string(),
         hash: hash.to_string(),
@@ -63,6 +74,19 @@ pub(super) fn check_line(line: &[u8]) -> Result<Chained, String> {
 
 fn is_hex64(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// How to verify a file; the defaults are where the writer keeps things.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Chain key file; `None`: `<log>.chain.key`, `<log>` being FILE, or for a rotated
+    /// `FILE` = `<log>.N`, `<log>`.
+    pub key_file: Option<PathBuf>,
+    /// Anchor file; `None`: `<log>.anchor`.
+    pub anchor_file: Option<PathBuf>,
+    /// The file continues a chain from a rotated file that is not at hand, so its first
+    /// `prev` need not be the genesis value (it must still be one the anchor knows).
+    pub rotated: bool,
 }
 
 /// Outcome of [`verify`].
@@ -75,6 +99,8 @@ pub struct VerifyReport {
     pub first_prev: Option<String>,
     /// Hash of the last record whose own hash checked out.
     pub last_hash: Option<String>,
+    /// Records the anchor vouches for; the rest were written after its last update.
+    pub anchored: Option<u64>,
     /// The first place where the chain does not hold.
     pub first_break: Option<Break>,
 }
@@ -89,7 +115,7 @@ impl VerifyReport {
 /// Where and why a chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Break {
-    /// 1-based line number.
+    /// 1-based line number; 0 when the anchor itself is missing or invalid.
     pub line: u64,
     /// E.g. "hash mismatch", "prev does not match line 6's hash", "not valid JSON".
     pub reason: String,
@@ -98,6 +124,9 @@ pub struct Break {
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(b) = &self.first_break {
+            if b.line == 0 {
+                return write!(f, "BROKEN: {} ({} lines read)", b.reason, self.records);
+            }
             return write!(
                 f,
                 "BROKEN at line {}: {} ({} lines read)",
@@ -113,24 +142,133 @@ impl fmt::Display for VerifyReport {
             self.records
         )?;
         match self.first_prev.as_deref() {
-            Some(GENESIS_PREV) | None => write!(f, "; starts the chain"),
+            Some(GENESIS_PREV) | None => write!(f, "; starts the chain")?,
             Some(prev) => write!(
                 f,
                 "; continues from prev {prev} (the last hash of the previously rotated file)"
+            )?,
+        }
+        match self.anchored {
+            Some(n) if n < self.records => write!(
+                f,
+                "; anchored through record {n}, the {} after it written since the anchor's last \
+                 update",
+                self.records - n
             ),
+            _ => write!(f, "; anchored through the last record"),
         }
     }
 }
 
-/// Recomputes every hash and `prev` link of one file and reports the first break.
+/// [`verify_with`] the writer's key and anchor, for a file that starts the chain or whose
+/// rotated predecessor is beside it.
 pub fn verify(path: &Path) -> Result<VerifyReport, AuditError> {
+    verify_with(path, &VerifyOptions::default())
+}
+
+/// Checks every record's keyed hash and `prev` link of one file, its first record, and the
+/// file against its anchor, and reports the first break (see the module doc for the rules).
+pub fn verify_with(path: &Path, opts: &VerifyOptions) -> Result<VerifyReport, AuditError> {
+    // A missing log is the error to report, before anything found beside it.
     let file = File::open(path).map_err(io_err(path))?;
+    let (base, rotation) = log_name(path);
+    let key_path = opts
+        .key_file
+        .clone()
+        .unwrap_or_else(|| with_suffix(&base, ".chain.key"));
+    let key = ChainKey::new(&keys::read(&key_path)?);
+    let anchor_path = opts
+        .anchor_file
+        .clone()
+        .unwrap_or_else(|| with_suffix(&base, ".anchor"));
+    let anchor = match anchor::load(&anchor_path, &key) {
+        Ok(Some(anchor)) => Ok(anchor),
+        Ok(None) => Err(format!(
+            "anchor {} is missing (deleted, or not copied with the log: --anchor FILE)",
+            anchor_path.display()
+        )),
+        Err(LoadError::Invalid(reason)) => Err(format!(
+            "anchor {}: {reason} (edited, or made with another chain key)",
+            anchor_path.display()
+        )),
+        Err(LoadError::Io(e)) => return Err(io_err(&anchor_path)(e)),
+    };
+    let scan = scan(file, path, &key, anchor.as_ref().ok())?;
+
+    let head = scan.first_prev.as_deref().and_then(|first_prev| {
+        let predecessor = numbered(&base, rotation.unwrap_or(0) + 1);
+        head_break(first_prev, opts.rotated, &predecessor, &key)
+    });
+    let anchor_break = match &anchor {
+        Err(reason) => Some(Break {
+            line: 0,
+            reason: reason.clone(),
+        }),
+        Ok(anchor) => {
+            // Against the log's own anchor a file must hold the records of its place; a copy
+            // of the anchor (`--anchor`, for files moved or archived) matches by content.
+            let place = opts.anchor_file.is_none().then(|| Place {
+                slot: rotation.unwrap_or(0),
+                pending: rotation_pending(anchor, &base, rotation, &scan, &key),
+            });
+            segment_break(anchor, &scan, rotation.is_some(), place)
+        }
+    };
+    // Ties go to the earlier in this list: a record's own damage explains the rest.
+    let first_break = [scan.chain_break.clone(), anchor_break.clone(), head]
+        .into_iter()
+        .flatten()
+        .min_by_key(|b| b.line);
+    let anchored = match (&anchor_break, &scan.segment) {
+        (None, Some((_, segment))) => Some(segment.records),
+        _ => None,
+    };
+    Ok(VerifyReport {
+        records: scan.lines,
+        first_prev: scan.first_prev,
+        last_hash: scan.last_hash,
+        anchored,
+        first_break,
+    })
+}
+
+/// The log FILE belongs to and its rotation number: `audit.jsonl.2` → (`audit.jsonl`, 2),
+/// unless `audit.jsonl.2.anchor` exists (a log whose own name ends in digits).
+fn log_name(path: &Path) -> (PathBuf, Option<usize>) {
+    if !with_suffix(path, ".anchor").exists() {
+        if let Some((base, n)) = split_numbered(path).filter(|(_, n)| *n >= 1) {
+            return (base, Some(n));
+        }
+    }
+    (path.to_path_buf(), None)
+}
+
+/// What one pass over a file found.
+struct Scan {
+    lines: u64,
+    first_prev: Option<String>,
+    last_hash: Option<String>,
+    chain_break: Option<Break>,
+    /// The anchor's segment for this file (found by its first `prev`) and its index.
+    segment: Option<(usize, Segment)>,
+    /// Hash of the record at the segment's `records` line, when that line checked out.
+    at_anchored: Option<String>,
+}
+
+fn scan(
+    file: File,
+    path: &Path,
+    key: &ChainKey,
+    anchor: Option<&Anchor>,
+) -> Result<Scan, AuditError> {
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut report = VerifyReport {
-        records: 0,
+    let mut scan = Scan {
+        lines: 0,
         first_prev: None,
         last_hash: None,
-        first_break: None,
+        chain_break: None,
+        segment: None,
+        at_anchored: None,
     };
     // Line number and hash of the last record that checked out.
     let mut previous: Option<(u64, String)> = None;
@@ -138,12 +276,12 @@ pub fn verify(path: &Path) -> Result<VerifyReport, AuditError> {
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf).map_err(io_err(path))? == 0 {
-            break;
+            return Ok(scan);
         }
-        report.records += 1;
-        let line_no = report.records;
+        scan.lines += 1;
+        let line_no = scan.lines;
         let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let checked = check_line(line).and_then(|c| match &previous {
+        let checked = check_line(line, key).and_then(|c| match &previous {
             Some((n, hash)) if *hash != c.prev => {
                 Err(format!("prev does not match line {n}'s hash"))
             }
@@ -152,210 +290,155 @@ pub fn verify(path: &Path) -> Result<VerifyReport, AuditError> {
         match checked {
             Ok(c) => {
                 if line_no == 1 {
-                    report.first_prev = Some(c.prev);
+                    scan.segment = anchor
+                        .and_then(|a| a.find(&c.prev))
+                        .map(|(i, s)| (i, s.clone()));
+                    scan.first_prev = Some(c.prev);
                 }
-                report.last_hash = Some(c.hash.clone());
+                if scan
+                    .segment
+                    .as_ref()
+                    .is_some_and(|(_, s)| s.records == line_no)
+                {
+                    scan.at_anchored = Some(c.hash.clone());
+                }
+                scan.last_hash = Some(c.hash.clone());
                 previous = Some((line_no, c.hash));
             }
             Err(reason) => {
-                report.first_break.get_or_insert(Break {
+                scan.chain_break.get_or_insert(Break {
                     line: line_no,
                     reason,
                 });
             }
         }
     }
-    Ok(report)
 }
 
-/// Prints every record readably, one block per record.
-pub fn show(path: &Path, out: &mut dyn Write) -> Result<(), AuditError> {
-    let file = File::open(path).map_err(io_err(path))?;
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(io_err(path))? == 0 {
-            return Ok(());
+/// A first `prev` other than genesis needs `--rotated`, or the predecessor file beside this
+/// one whose last record has that hash.
+fn head_break(
+    first_prev: &str,
+    rotated: bool,
+    predecessor: &Path,
+    key: &ChainKey,
+) -> Option<Break> {
+    if first_prev == GENESIS_PREV || rotated {
+        return None;
+    }
+    let chains_in =
+        matches!(last_record(predecessor, key), Ok(Some((hash, _))) if hash == first_prev);
+    (!chains_in).then(|| Break {
+        line: 1,
+        reason: format!(
+            "prev is not the genesis value and {} does not end with that hash (records \
+             before this file's first are missing; if it continues a rotated file that is not \
+             beside it, pass --rotated)",
+            predecessor.display()
+        ),
+    })
+}
+
+/// Which segment a file must match: the last for the current file (slot 0), the N-th before
+/// it for `<log>.N`; one further back while a rotation is pending.
+struct Place {
+    slot: usize,
+    pending: bool,
+}
+
+/// A rotation stored its intent (a new, empty last segment) but has not renamed the current
+/// file yet: that file still ends where the new segment begins. A crash can leave this.
+fn rotation_pending(
+    anchor: &Anchor,
+    base: &Path,
+    rotation: Option<usize>,
+    scan: &Scan,
+    key: &ChainKey,
+) -> bool {
+    let last = anchor.current();
+    if anchor.segments.len() < 2 || last.records > 0 {
+        return false;
+    }
+    let base_end = match rotation {
+        None => scan.last_hash.clone(),
+        Some(_) => last_record(base, key).ok().flatten().map(|(hash, _)| hash),
+    };
+    base_end.as_deref() == Some(last.first_prev.as_str())
+}
+
+/// The file against the anchor's segment for it: it must start where the segment of its
+/// place starts, hold every anchored record, agree with the last of them, and, if rotated,
+/// end there.
+fn segment_break(
+    anchor: &Anchor,
+    scan: &Scan,
+    rotated_name: bool,
+    place: Option<Place>,
+) -> Option<Break> {
+    let at = |line: u64, reason: String| Some(Break { line, reason });
+    if scan.lines == 0 {
+        let expected = anchor.current().records;
+        if rotated_name {
+            return at(
+                1,
+                "the file is empty, but a rotated file always holds records".into(),
+            );
         }
-        line_no += 1;
-        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let written = match serde_json::from_slice::<Value>(line) {
-            Ok(record) => write_block(out, line_no, &record),
-            Err(_) => writeln!(out, "#{line_no}  (not valid JSON)\n"),
-        };
-        written.map_err(AuditError::Output)?;
-    }
-}
-
-fn write_block(out: &mut dyn Write, line_no: u64, r: &Value) -> std::io::Result<()> {
-    let s = |key: &str| r.get(key).and_then(Value::as_str).unwrap_or("-");
-    writeln!(out, "#{line_no}  {}  request {}", s("ts"), s("request_id"))?;
-    let status = r.get("status").map_or_else(|| "-".into(), Value::to_string);
-    writeln!(
-        out,
-        "  route {}  model {}  status {status}  client {}",
-        s("route"),
-        s("model"),
-        s("client")
-    )?;
-    let entities = join_map(r.get("entities"), |k, v| format!("{k} {v}"));
-    writeln!(out, "  entities      {}", or_none(entities))?;
-    let placeholders = join_map(r.get("placeholders"), |k, v| {
-        let digest = v.as_str().unwrap_or("?");
-        format!("{k}={}", truncate(digest, SHORT_DIGEST))
-    });
-    writeln!(out, "  placeholders  {}", or_none(placeholders))?;
-    writeln!(out, "  timings       {}", timings(r.get("timings")))?;
-    let draft = r.get("draft").filter(|d| !d.is_null());
-    if let Some(draft) = draft {
-        let mut stats = draft.clone();
-        if let Some(obj) = stats.as_object_mut() {
-            obj.remove("continuation_request");
+        if expected > 0 {
+            return at(
+                1,
+                format!("the file is empty but its anchor records {expected} records"),
+            );
         }
-        writeln!(
-            out,
-            "  draft         {}",
-            truncate(&stats.to_string(), SHOW_WIDTH)
-        )?;
+        return None;
     }
-    if let Some(error) = r.get("error").and_then(Value::as_str) {
-        writeln!(out, "  error         {error}")?;
-    }
-    match r.get("masked_request") {
-        None | Some(Value::Null) => writeln!(out, "  sent          nothing")?,
-        Some(body) => {
-            let texts = body_texts(body);
-            if texts.is_empty() {
-                writeln!(
-                    out,
-                    "  sent          {}",
-                    truncate(&body.to_string(), SHOW_WIDTH)
-                )?;
-            } else {
-                writeln!(out, "  sent")?;
-                for (who, text) in texts {
-                    writeln!(out, "    {who}: {}", truncate(&one_line(&text), SHOW_WIDTH))?;
-                }
-            }
-        }
-    }
-    // The continuation request also left the machine: shown whole, every text in full.
-    if let Some(body) = draft.and_then(|d| d.get("continuation_request")) {
-        writeln!(out, "  continuation sent")?;
-        for (who, text) in body_texts(body) {
-            writeln!(out, "    {who}: {}", one_line(&text))?;
-        }
-    }
-    writeln!(
-        out,
-        "  prev {}  hash {}\n",
-        truncate(s("prev"), SHORT_DIGEST),
-        truncate(s("hash"), SHORT_DIGEST)
-    )
-}
-
-fn join_map(v: Option<&Value>, item: impl Fn(&str, &Value) -> String) -> String {
-    v.and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| item(k, v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
-fn or_none(s: String) -> String {
-    if s.is_empty() {
-        "none".into()
-    } else {
-        s
-    }
-}
-
-fn timings(t: Option<&Value>) -> String {
-    let parts = [
-        ("mask", "mask_ms"),
-        ("draft first token", "draft_first_token_ms"),
-        ("upstream first byte", "upstream_first_byte_ms"),
-        ("total", "total_ms"),
-    ];
-    let shown: Vec<String> = parts
-        .iter()
-        .filter_map(|(label, key)| {
-            let ms = t?.get(*key)?.as_f64()?;
-            Some(format!("{label} {ms:.1} ms"))
-        })
-        .collect();
-    or_none(shown.join(", "))
-}
-
-/// (speaker, text) pairs of the texts a body carries, over the request shapes we forward:
-/// chat `messages`, Anthropic `system`, Responses `instructions`/`input`, completions `prompt`.
-fn body_texts(body: &Value) -> Vec<(String, String)> {
-    let mut texts = Vec::new();
-    for key in ["system", "instructions"] {
-        if let Some(text) = body.get(key).and_then(content_text) {
-            texts.push((key.to_string(), text));
+    // A first line that does not check out is the chain's break already.
+    scan.first_prev.as_ref()?;
+    let Some((index, segment)) = &scan.segment else {
+        return at(
+            1,
+            "no file the anchor knows starts with this record's prev (the first records were \
+             cut, or the anchor is another log's)"
+                .into(),
+        );
+    };
+    let last = anchor.segments.len() - 1;
+    if let Some(Place { slot, pending }) = place {
+        let expected = last.checked_sub(slot);
+        let earlier = last.checked_sub(slot + 1).filter(|_| pending);
+        if Some(*index) != expected && Some(*index) != earlier {
+            return at(
+                1,
+                "the file holds the records the anchor has for another file of the chain (a \
+                 copy put in its place?)"
+                    .into(),
+            );
         }
     }
-    for key in ["messages", "input", "prompt"] {
-        match body.get(key) {
-            Some(Value::Array(items)) => {
-                for item in items {
-                    let role = item.get("role").and_then(Value::as_str).unwrap_or(key);
-                    let text = item
-                        .get("content")
-                        .map_or_else(|| content_text(item), content_text);
-                    if let Some(text) = text {
-                        texts.push((role.to_string(), text));
-                    }
-                }
-            }
-            Some(other) => {
-                if let Some(text) = content_text(other) {
-                    texts.push((key.to_string(), text));
-                }
-            }
-            None => {}
-        }
+    if scan.lines < segment.records {
+        return at(
+            scan.lines + 1,
+            format!(
+                "the file ends after {} records but its anchor records {} (records cut from \
+                 the end)",
+                scan.lines, segment.records
+            ),
+        );
     }
-    texts
-}
-
-/// Text of a content value: a string, or the `text` of its parts joined by spaces.
-fn content_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(parts) => {
-            let joined: Vec<&str> = parts
-                .iter()
-                .filter_map(|p| p.as_str().or_else(|| p.get("text")?.as_str()))
-                .collect();
-            (!joined.is_empty()).then(|| joined.join(" "))
-        }
-        Value::Object(_) => v.get("text").and_then(Value::as_str).map(str::to_string),
-        _ => None,
+    if segment.records > 0 && scan.at_anchored.as_deref() != Some(segment.last_hash.as_str()) {
+        return at(
+            segment.records,
+            "record differs from the one the anchor records here".into(),
+        );
     }
-}
-
-/// Shows line breaks and tabs as visible marks so that each text stays on one line.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\n' => '⏎',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect()
-}
-
-/// At most `max` characters, with `…` when cut.
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
+    if *index != last && scan.lines > segment.records {
+        return at(
+            segment.records + 1,
+            format!(
+                "the anchor closed this file at rotation after {} records, yet it goes on",
+                segment.records
+            ),
+        );
     }
+    None
 }

@@ -1,20 +1,19 @@
-//! The writer thread: chains records, writes them, fsyncs in batches and rotates by size.
+//! The writer thread: chains records, writes them, fsyncs in batches, keeps the anchor in
+//! step with what is durable, and rotates by size.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::verify::check_line;
-use super::{
-    io_err, rfc3339_millis, sha256_hex, with_suffix, AuditConfig, AuditError, AuditRecord, Msg,
-    Shared, GENESIS_PREV,
-};
+use super::anchor::{self, Anchor};
+use super::files::{open_log, shift, sync_dir, with_suffix};
+use super::keys::ChainKey;
+use super::recover::recover;
+use super::{io_err, rfc3339_millis, AuditConfig, AuditError, AuditRecord, Msg, Shared};
 
-/// Bytes read per step when scanning backwards for the last line.
-const TAIL_CHUNK: usize = 64 * 1024;
 /// Larger than the default 8 KiB so a burst of records costs few write syscalls.
 const WRITE_BUFFER: usize = 64 * 1024;
 
@@ -22,6 +21,11 @@ const WRITE_BUFFER: usize = 64 * 1024;
 pub(super) struct Writer {
     shared: Arc<Shared>,
     file: BufWriter<File>,
+    chain: ChainKey,
+    anchor: Anchor,
+    anchor_path: PathBuf,
+    /// Records in the current file, including buffered ones.
+    records: u64,
     /// Bytes in the current file, including buffered ones.
     size: u64,
     last_hash: String,
@@ -36,28 +40,29 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Opens the log for appending and recovers the chain's last hash.
-    pub(super) fn open(cfg: &AuditConfig, shared: Arc<Shared>) -> Result<Writer, AuditError> {
+    /// Opens the log for appending, after reconciling it with its anchor.
+    pub(super) fn open(
+        cfg: &AuditConfig,
+        shared: Arc<Shared>,
+        chain: ChainKey,
+    ) -> Result<Writer, AuditError> {
         let path = shared.path.clone();
-        let (last_hash, needs_newline) = match last_record(&path)? {
-            Some((hash, newline)) => (hash, !newline),
-            // An empty current file (e.g. right after a rotation) continues the rotated one.
-            None => match last_record(&numbered(&path, 1))? {
-                Some((hash, _)) => (hash, false),
-                None => (GENESIS_PREV.to_string(), false),
-            },
-        };
-        let mut file = open_append(&path)?;
-        if needs_newline {
+        let (anchor, tail) = recover(&path, cfg.keep, &chain)?;
+        let mut file = open_log(&path).map_err(io_err(&path))?;
+        if tail.needs_newline {
             // A complete last record without its `\n`: terminate it so the next starts a line.
             file.write_all(b"\n").map_err(io_err(&path))?;
         }
         let size = file.metadata().map_err(io_err(&path))?.len();
-        Ok(Writer {
+        let mut writer = Writer {
             shared,
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            chain,
+            anchor,
+            anchor_path: with_suffix(&path, ".anchor"),
+            records: tail.records,
             size,
-            last_hash,
+            last_hash: tail.last_hash,
             max_bytes: cfg.max_bytes,
             keep: cfg.keep,
             fsync_every: cfg.fsync_every.max(1),
@@ -65,7 +70,13 @@ impl Writer {
             unsynced: 0,
             unsynced_since: None,
             dropped: 0,
-        })
+        };
+        // Records a crash left beyond the anchor are anchored now, once durable.
+        let segment = writer.anchor.current();
+        if segment.records != writer.records || segment.bytes != writer.size {
+            writer.sync().map_err(io_err(&path))?;
+        }
+        Ok(writer)
     }
 
     /// The thread's body: runs until every handle is dropped, then syncs and returns.
@@ -144,7 +155,7 @@ impl Writer {
         record.timings.sanitize();
         // With `hash` empty it is skipped, so these are exactly the canonical bytes.
         let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
-        let hash = sha256_hex(&line);
+        let hash = self.chain.tag(&line);
         debug_assert_eq!(line.last(), Some(&b'}'));
         line.pop();
         line.extend_from_slice(b",\"hash\":\"");
@@ -158,6 +169,7 @@ impl Writer {
         }
         self.file.write_all(&line)?;
         self.size += len;
+        self.records += 1;
         self.last_hash = hash;
         self.unsynced += 1;
         let since = *self.unsynced_since.get_or_insert_with(Instant::now);
@@ -169,33 +181,37 @@ impl Writer {
 
     /// `audit.jsonl` → `.1`, `.1` → `.2`, …; the oldest beyond `keep` is deleted.
     fn rotate(&mut self) -> io::Result<()> {
-        // The old file must be durable before it changes name.
+        // The old file must be durable, and anchored in full, before it changes name.
         self.sync()?;
+        // The intent first: an anchor whose current segment is the new, empty file. If a
+        // crash stops the renames halfway, the next start finds the old file still ending
+        // where that segment begins and finishes them (`recover`).
+        self.anchor.rotate(self.keep);
+        anchor::store(&self.anchor_path, &self.anchor, &self.chain)?;
         let path = self.shared.path.clone();
-        if self.keep == 0 {
-            fs::remove_file(&path)?;
-        } else {
-            remove_if_exists(&numbered(&path, self.keep))?;
-            for i in (1..self.keep).rev() {
-                let from = numbered(&path, i);
-                if from.exists() {
-                    fs::rename(&from, numbered(&path, i + 1))?;
-                }
-            }
-            fs::rename(&path, numbered(&path, 1))?;
-        }
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        self.file = BufWriter::with_capacity(WRITE_BUFFER, file);
+        sync_dir(&path);
+        shift(&path, self.keep)?;
+        self.file = BufWriter::with_capacity(WRITE_BUFFER, open_log(&path)?);
+        self.records = 0;
         self.size = 0;
         sync_dir(&path);
         Ok(())
     }
 
+    /// Makes every written record durable, then anchors them. In this order a crash can
+    /// leave the log ahead of the anchor (which `verify` accepts) but never behind it.
     fn sync(&mut self) -> io::Result<()> {
         self.file.flush()?;
         self.file.get_ref().sync_data()?;
         self.unsynced = 0;
         self.unsynced_since = None;
+        let segment = self.anchor.current_mut();
+        if segment.records != self.records || segment.bytes != self.size {
+            segment.records = self.records;
+            segment.bytes = self.size;
+            segment.last_hash.clone_from(&self.last_hash);
+            anchor::store(&self.anchor_path, &self.anchor, &self.chain)?;
+        }
         Ok(())
     }
 
@@ -228,115 +244,5 @@ impl Writer {
                 "audit records not written because the writer had stopped"
             );
         }
-    }
-}
-
-/// `audit.jsonl` → `audit.jsonl.N`.
-fn numbered(path: &Path, n: usize) -> PathBuf {
-    with_suffix(path, &format!(".{n}"))
-}
-
-fn open_append(path: &Path) -> Result<File, AuditError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io_err(path))
-}
-
-fn remove_if_exists(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
-/// Makes renames and creations in the log's folder durable; best effort, unix only.
-fn sync_dir(path: &Path) {
-    #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
-            tracing::warn!(dir = %dir.display(), error = %e, "could not fsync audit log folder");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-}
-
-/// The last record's hash and whether it ends with `\n`; `None` for a missing or empty file.
-/// Reads only the tail, so start-up cost does not grow with the log.
-fn last_record(path: &Path) -> Result<Option<(String, bool)>, AuditError> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(path)(e)),
-    };
-    let Some((start, bytes, newline)) = read_last_line(&mut file).map_err(io_err(path))? else {
-        return Ok(None);
-    };
-    match check_line(&bytes) {
-        Ok(chained) => Ok(Some((chained.hash, newline))),
-        Err(reason) => {
-            let line = count_newlines(&mut file, start).map_err(io_err(path))? + 1;
-            let hint = if newline {
-                ""
-            } else {
-                " (an incomplete write?)"
-            };
-            Err(AuditError::Corrupt {
-                path: path.to_path_buf(),
-                line,
-                reason: format!(
-                    "last record is damaged: {reason}{hint}; repair or move the file aside \
-                     (veilgate audit verify shows the details)"
-                ),
-            })
-        }
-    }
-}
-
-/// The last line as (offset, bytes without `\n`, had `\n`), scanning backwards in chunks.
-fn read_last_line(file: &mut File) -> io::Result<Option<(u64, Vec<u8>, bool)>> {
-    let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(None);
-    }
-    let mut last = [0u8; 1];
-    file.seek(SeekFrom::Start(len - 1))?;
-    file.read_exact(&mut last)?;
-    let newline = last[0] == b'\n';
-    let end = if newline { len - 1 } else { len };
-
-    let mut start = 0;
-    let mut pos = end;
-    let mut chunk = vec![0u8; TAIL_CHUNK];
-    while pos > 0 {
-        let n = (pos.min(TAIL_CHUNK as u64)) as usize;
-        pos -= n as u64;
-        file.seek(SeekFrom::Start(pos))?;
-        file.read_exact(&mut chunk[..n])?;
-        if let Some(i) = chunk[..n].iter().rposition(|&b| b == b'\n') {
-            start = pos + i as u64 + 1;
-            break;
-        }
-    }
-    let mut bytes = vec![0u8; (end - start) as usize];
-    file.seek(SeekFrom::Start(start))?;
-    file.read_exact(&mut bytes)?;
-    Ok(Some((start, bytes, newline)))
-}
-
-/// Newlines in the first `upto` bytes: the line number of an error found from the tail.
-fn count_newlines(file: &mut File, upto: u64) -> io::Result<u64> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut reader = io::BufReader::with_capacity(TAIL_CHUNK, file.take(upto));
-    let mut count = 0u64;
-    let mut chunk = vec![0u8; TAIL_CHUNK];
-    loop {
-        let n = reader.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(count);
-        }
-        count += chunk[..n].iter().filter(|&&b| b == b'\n').count() as u64;
     }
 }
