@@ -10,11 +10,10 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::Value;
 use veilgate::api::Route;
-use veilgate::config::BinaryMedia;
 use veilgate::config::{Config, PrivacyConfig};
 use veilgate::privacy::tagger::{Tagger, TaggerOptions};
 use veilgate::privacy::{build_masker, Detector};
-use veilgate::proxy::mask::mask_body;
+use veilgate::proxy::mask::{mask_body, MaskPolicy};
 
 fn bench(c: &mut Criterion) {
     let privacy = Config::load(None).expect("configuration").privacy;
@@ -62,9 +61,13 @@ fn bench(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::from_parameter(label), &raw, |b, raw| {
                 b.iter(|| {
                     let value: Value = serde_json::from_slice(black_box(raw)).unwrap();
-                    let masked =
-                        mask_body(&masker, Route::ChatCompletions, value, BinaryMedia::Refuse)
-                            .unwrap();
+                    let masked = mask_body(
+                        &masker,
+                        Route::ChatCompletions,
+                        value,
+                        &MaskPolicy::default(),
+                    )
+                    .unwrap();
                     black_box(serde_json::to_vec(&masked.body).unwrap())
                 })
             });

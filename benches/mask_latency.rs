@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use veilgate::api::Route;
-use veilgate::config::{BinaryMedia, Config, PrivacyConfig};
+use veilgate::config::{Config, PrivacyConfig};
 use veilgate::privacy::tagger::{Tagger, TaggerOptions};
 use veilgate::privacy::{build_masker, Detector};
-use veilgate::proxy::mask::mask_body;
+use veilgate::proxy::mask::{mask_body, MaskPolicy};
 
 fn percentiles(mut us: Vec<f64>) -> String {
     us.sort_by(f64::total_cmp);
@@ -89,7 +89,7 @@ fn main() {
                 &rules,
                 Route::ChatCompletions,
                 body.clone(),
-                BinaryMedia::Refuse,
+                &MaskPolicy::default(),
             )
             .unwrap();
         });
@@ -99,7 +99,7 @@ fn main() {
                 &full,
                 Route::ChatCompletions,
                 body.clone(),
-                BinaryMedia::Refuse,
+                &MaskPolicy::default(),
             )
             .unwrap();
         });
@@ -119,7 +119,7 @@ fn main() {
                             &full,
                             Route::ChatCompletions,
                             body.clone(),
-                            BinaryMedia::Refuse,
+                            &MaskPolicy::default(),
                         )
                         .unwrap();
                     })
@@ -173,14 +173,15 @@ fn conversation(
                                 masker,
                                 Route::ChatCompletions,
                                 body(chat, earlier),
-                                BinaryMedia::Refuse,
+                                &MaskPolicy::default(),
                             )
                             .unwrap();
                         }
                     }
                     let this = body(chat, turn);
                     let t = Instant::now();
-                    mask_body(masker, Route::ChatCompletions, this, BinaryMedia::Refuse).unwrap();
+                    mask_body(masker, Route::ChatCompletions, this, &MaskPolicy::default())
+                        .unwrap();
                     t.elapsed().as_secs_f64() * 1e6
                 })
                 .collect();

@@ -39,6 +39,18 @@ pub struct ServerConfig {
     /// A file holding the local access token (trailing newline ignored); alternative to
     /// `access_token_env`.
     pub access_token_file: Option<PathBuf>,
+    /// Longest a connection may take to send its first byte, and a request its headers;
+    /// then it is closed (slow or idle clients cannot hold connections).
+    pub header_read_timeout_ms: u64,
+    /// Longest a request may take to send its whole body (408 beyond).
+    pub body_read_timeout_ms: u64,
+    /// Open client connections at most; at the limit the oldest connection that has not yet
+    /// sent a request is closed to make room (or the new one, if every one is busy). Never
+    /// more than three quarters of the process's file-descriptor limit.
+    pub max_connections: usize,
+    /// Request body bytes buffered across all requests at once; a request that would go
+    /// beyond gets 503 with `retry-after` (so many slow uploads cannot exhaust memory).
+    pub max_buffered_body_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +63,10 @@ impl Default for ServerConfig {
             tls_key: None,
             access_token_env: None,
             access_token_file: None,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 60_000,
+            max_connections: 4096,
+            max_buffered_body_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -129,6 +145,23 @@ pub struct PrivacyConfig {
     /// them, so by default a request carrying one is refused (400); `pass` forwards them
     /// unread and the audit record notes where they were.
     pub binary_media: BinaryMedia,
+    /// Characters of new text (not in the detection cache) the tagger reads for one request;
+    /// beyond it `over_budget` decides. Bounds the CPU one request can take.
+    pub tagger_max_chars: usize,
+    /// A request over `tagger_max_chars`: `refuse` (413, nothing forwarded) or `rules_only`
+    /// (masked by the rules and dictionaries alone, names in it may leave).
+    pub over_budget: OverBudget,
+}
+
+/// What happens to a request with more new text than the tagger's per-request budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverBudget {
+    /// Refuse it with 413 (the default: nothing leaves unread by the tagger).
+    #[default]
+    Refuse,
+    /// Mask it with the rules and dictionaries only.
+    RulesOnly,
 }
 
 /// What happens to binary media in a request, which no text detector can check.
@@ -155,6 +188,8 @@ impl Default for PrivacyConfig {
             tagger_weight: 0.8,
             detect_cache_entries: 4096,
             binary_media: BinaryMedia::Refuse,
+            tagger_max_chars: 256 * 1024,
+            over_budget: OverBudget::Refuse,
         }
     }
 }
@@ -251,11 +286,106 @@ impl Config {
             .separator("__")
             .try_parsing(true)
             .source(env);
-        builder
+        let config: Config = builder
             .add_source(environment)
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| ConfigError(e.to_string()))
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Every numeric setting within its range; the error names the key and the range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn check<T: PartialOrd + std::fmt::Display + Copy>(
+            key: &str,
+            value: T,
+            low: T,
+            high: T,
+        ) -> Result<(), ConfigError> {
+            if value >= low && value <= high {
+                Ok(())
+            } else {
+                Err(ConfigError(format!(
+                    "{key} = {value} is out of range ({low} to {high})"
+                )))
+            }
+        }
+        const DAY_MS: u64 = 24 * 3600 * 1000;
+        const GIB: usize = 1 << 30;
+        let (s, u, p, d, a) = (
+            &self.server,
+            &self.upstream,
+            &self.privacy,
+            &self.draft,
+            &self.audit,
+        );
+        check("server.max_body_bytes", s.max_body_bytes, 1, GIB)?;
+        check("server.shutdown_grace_ms", s.shutdown_grace_ms, 0, DAY_MS)?;
+        check(
+            "server.header_read_timeout_ms",
+            s.header_read_timeout_ms,
+            100,
+            DAY_MS,
+        )?;
+        check(
+            "server.body_read_timeout_ms",
+            s.body_read_timeout_ms,
+            100,
+            DAY_MS,
+        )?;
+        check("server.max_connections", s.max_connections, 1, 1_000_000)?;
+        check(
+            "server.max_buffered_body_bytes",
+            s.max_buffered_body_bytes,
+            s.max_body_bytes,
+            16 * GIB,
+        )?;
+        check(
+            "upstream.connect_timeout_ms",
+            u.connect_timeout_ms,
+            1,
+            DAY_MS,
+        )?;
+        check(
+            "upstream.first_byte_timeout_ms",
+            u.first_byte_timeout_ms,
+            1,
+            DAY_MS,
+        )?;
+        check("upstream.idle_timeout_ms", u.idle_timeout_ms, 1, DAY_MS)?;
+        check(
+            "upstream.max_response_bytes",
+            u.max_response_bytes,
+            1,
+            16 * GIB,
+        )?;
+        check("privacy.tagger_threads", p.tagger_threads, 1, 256)?;
+        check("privacy.tagger_sessions", p.tagger_sessions, 1, 256)?;
+        check("privacy.tagger_min_score", p.tagger_min_score, 0.0, 1.0)?;
+        check("privacy.tagger_weight", p.tagger_weight, 0.0, 1.0)?;
+        check(
+            "privacy.detect_cache_entries",
+            p.detect_cache_entries,
+            0,
+            10_000_000,
+        )?;
+        check("privacy.tagger_max_chars", p.tagger_max_chars, 1, GIB)?;
+        check("draft.threads", d.threads, 1, 256)?;
+        check("draft.sessions", d.sessions, 1, 256)?;
+        check("draft.context_tokens", d.context_tokens, 1, 32_768)?;
+        check("draft.max_new_tokens", d.max_new_tokens, 1, 1024)?;
+        check("draft.max_words", d.max_words, 1, 100)?;
+        check("draft.start_tokens", d.start_tokens, 1, 64)?;
+        check("draft.start_threshold", d.start_threshold, 0.0, 1.0)?;
+        check("draft.stop_threshold", d.stop_threshold, 0.0, 1.0)?;
+        check("draft.temperature", d.temperature, 0.0, 10.0)?;
+        check("draft.top_p", d.top_p, 0.0, 1.0)?;
+        check("draft.budget_ms", d.budget_ms, 0, 60_000)?;
+        check("audit.max_bytes", a.max_bytes, 4096, u64::MAX)?;
+        check("audit.keep", a.keep, 0, 10_000)?;
+        check("audit.fsync_every", a.fsync_every, 1, 1_000_000)?;
+        Ok(())
     }
 }
 
@@ -305,6 +435,23 @@ mod tests {
             c.audit.path.as_deref(),
             Some(Path::new("/var/log/veilgate/audit.jsonl"))
         );
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_errors_naming_the_key() {
+        for (key, value) in [
+            ("VEILGATE__PRIVACY__TAGGER_MIN_SCORE", "2"),
+            ("VEILGATE__PRIVACY__TAGGER_SESSIONS", "0"),
+            ("VEILGATE__DRAFT__TOP_P", "1.5"),
+            ("VEILGATE__SERVER__MAX_BODY_BYTES", "0"),
+            ("VEILGATE__SERVER__HEADER_READ_TIMEOUT_MS", "0"),
+        ] {
+            let err = Config::load_with_env(None, env(&[(key, value)])).unwrap_err();
+            let name = key["VEILGATE__".len()..].replace("__", ".").to_lowercase();
+            assert!(err.to_string().contains(&name), "{key}: {err}");
+            assert!(err.to_string().contains("out of range"), "{err}");
+        }
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use veilgate::api::Route;
 use veilgate::config::BinaryMedia;
 use veilgate::privacy::stream::{StreamUnmasker, TextMode};
 use veilgate::privacy::{EntityType, Masker, Vault};
-use veilgate::proxy::mask::mask_body;
+use veilgate::proxy::mask::{mask_body, MaskPolicy};
 use veilgate::proxy::stream_unmask::{StreamFormat, StreamRewriter};
 
 fn config(cases: u32) -> ProptestConfig {
@@ -354,7 +354,7 @@ proptest! {
 
     #[test]
     fn masking_then_unmasking_every_visited_text_restores_the_body((route, body) in body()) {
-        let masked = mask_body(masker(), route, body.clone(), BinaryMedia::Pass).expect("rules never fail");
+        let masked = mask_body(masker(), route, body.clone(), &MaskPolicy { binary_media: BinaryMedia::Pass, ..MaskPolicy::default() }).expect("rules never fail");
         let vault = masked.vault;
         let mut restored = masked.body;
         map_texts(route, &mut restored, &|s| vault.unmask(s).into_owned());
@@ -456,7 +456,7 @@ proptest! {
         if check_shape(route, &body).is_err() {
             return Ok(());
         }
-        let Ok(masked) = mask_body(masker(), route, body.clone(), BinaryMedia::Refuse) else {
+        let Ok(masked) = mask_body(masker(), route, body.clone(), &MaskPolicy::default()) else {
             return Ok(()); // refused: nothing leaves
         };
         let sent = serde_json::to_string(&masked.body).unwrap();

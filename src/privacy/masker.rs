@@ -66,6 +66,20 @@ impl Masker {
         self
     }
 
+    /// Characters of `texts` the detectors have not seen (the detection cache does not hold
+    /// them): what running the tagger over them would cost.
+    pub fn uncached_chars(&self, texts: &[&str]) -> usize {
+        texts
+            .iter()
+            .filter(|t| {
+                self.cache
+                    .as_ref()
+                    .is_none_or(|cache| cache.get(cache.key(t)).is_none())
+            })
+            .map(|t| t.chars().count())
+            .sum()
+    }
+
     /// Names of the detectors, in the order they run.
     pub fn detector_names(&self) -> Vec<String> {
         self.detectors
@@ -154,10 +168,11 @@ impl Masker {
         rewrite(texts, vault, |refs| self.detect(refs))
     }
 
-    /// Masks identifiers (model ids, ids the API issues, enum values) in place: only the
-    /// rules and dictionaries read them, since the tagger takes `toolu_01A…` for an address
-    /// and `claude-3` for a person. A secret or an e-mail put there is still found.
-    pub fn mask_identifiers(
+    /// Masks `texts` like [`Masker::mask`] with the rules and dictionaries only: for
+    /// identifiers (model ids, ids the API issues, enum values), which the tagger would take
+    /// for names (`toolu_01A…` an address, `claude-3` a person), and for texts beyond the
+    /// tagger's budget when the configuration says so.
+    pub fn mask_rules_only(
         &self,
         texts: &mut [&mut String],
         vault: &mut Vault,

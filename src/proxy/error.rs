@@ -13,6 +13,8 @@ pub struct ProxyError {
     pub kind: &'static str,
     pub code: Option<&'static str>,
     pub param: Option<String>,
+    /// Seconds for a `retry-after` header (the proxy is busy, not the request wrong).
+    pub retry_after: Option<u32>,
 }
 
 impl ProxyError {
@@ -28,6 +30,7 @@ impl ProxyError {
             kind,
             code: Some(code),
             param: None,
+            retry_after: None,
         }
     }
 
@@ -84,6 +87,44 @@ impl ProxyError {
             "invalid_request_error",
             "request_too_large",
             format!("request body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    /// 503 with `retry-after`: the proxy holds as many request bodies as it may
+    /// (`server.max_buffered_body_bytes`); the request itself may be fine.
+    pub fn busy() -> Self {
+        let mut err = ProxyError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "proxy_busy",
+            "veilgate is holding as many request bodies as it may; retry shortly",
+        );
+        err.retry_after = Some(1);
+        err
+    }
+
+    /// 408: the body did not arrive within `server.body_read_timeout_ms`.
+    pub fn body_timeout() -> Self {
+        ProxyError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            "body_timeout",
+            "the request body did not arrive in time (server.body_read_timeout_ms)",
+        )
+    }
+
+    /// 413: more new text than the tagger reads for one request, and the configuration says
+    /// to refuse rather than mask by the rules alone.
+    pub fn over_budget(chars: usize, budget: usize) -> Self {
+        ProxyError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "text_over_budget",
+            format!(
+                "the request holds {chars} characters of new text, more than the {budget} the \
+                 name detector reads for one request (privacy.tagger_max_chars); send less, or \
+                 set privacy.over_budget = \"rules_only\""
+            ),
         )
     }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::api::walk::{free_texts, visit_texts, Author, MediaType, TextKind, Visit, WalkError};
 use crate::api::Route;
-use crate::config::BinaryMedia;
+use crate::config::{BinaryMedia, OverBudget, PrivacyConfig};
 use crate::privacy::{DetectError, MaskOutcome, Masker, Vault};
 
 /// A body ready to leave the machine, and what it took to get there.
@@ -50,6 +50,32 @@ pub enum MaskError {
     Detect(DetectError),
     /// The body holds something the policy refuses (400), named by its path.
     Refused(WalkError),
+    /// More new text than the tagger reads for one request (413).
+    OverBudget { chars: usize, budget: usize },
+}
+
+/// The settings the mask phase follows (from `[privacy]`).
+#[derive(Debug, Clone, Copy)]
+pub struct MaskPolicy {
+    pub binary_media: BinaryMedia,
+    pub tagger_max_chars: usize,
+    pub over_budget: OverBudget,
+}
+
+impl Default for MaskPolicy {
+    fn default() -> Self {
+        MaskPolicy::from(&PrivacyConfig::default())
+    }
+}
+
+impl From<&PrivacyConfig> for MaskPolicy {
+    fn from(p: &PrivacyConfig) -> Self {
+        MaskPolicy {
+            binary_media: p.binary_media,
+            tagger_max_chars: p.tagger_max_chars,
+            over_budget: p.over_budget,
+        }
+    }
 }
 
 /// How one visited string is rebuilt from its masked text(s).
@@ -73,7 +99,7 @@ pub fn mask_body(
     masker: &Masker,
     route: Route,
     mut body: Value,
-    binary_media: BinaryMedia,
+    policy: &MaskPolicy,
 ) -> Result<MaskedBody, MaskError> {
     let mut texts: Vec<String> = Vec::new();
     let mut identifiers: Vec<String> = Vec::new();
@@ -86,7 +112,7 @@ pub fn mask_body(
             slots.push(Slot::Identifier);
             return Ok(());
         }
-        let (slot, inner) = read(s, visit, binary_media)?;
+        let (slot, inner) = read(s, visit, policy.binary_media)?;
         if matches!(slot, Slot::Binary) {
             binary.push(visit.path.to_string());
         }
@@ -119,14 +145,30 @@ pub fn mask_body(
     let mut outcome = {
         let mut refs: Vec<&mut String> = identifiers.iter_mut().collect();
         masker
-            .mask_identifiers(&mut refs, &mut vault)
+            .mask_rules_only(&mut refs, &mut vault)
             .map_err(MaskError::Detect)?
     };
+    // The tagger's share of one request is bounded; beyond it the policy refuses, or the
+    // rules alone mask.
+    let chars = {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        masker.uncached_chars(&refs)
+    };
+    let over = chars > policy.tagger_max_chars;
+    if over && policy.over_budget == OverBudget::Refuse {
+        return Err(MaskError::OverBudget {
+            chars,
+            budget: policy.tagger_max_chars,
+        });
+    }
     let prose = {
         let mut refs: Vec<&mut String> = texts.iter_mut().collect();
-        masker
-            .mask(&mut refs, &mut vault)
-            .map_err(MaskError::Detect)?
+        if over {
+            masker.mask_rules_only(&mut refs, &mut vault)
+        } else {
+            masker.mask(&mut refs, &mut vault)
+        }
+        .map_err(MaskError::Detect)?
     };
     outcome.found.extend(prose.found);
     if !outcome.found.iter().all(Vec::is_empty) {

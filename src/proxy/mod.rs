@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body;
 pub mod demo;
 pub mod error;
+pub mod limits;
 pub mod mask;
 pub mod pipeline;
 pub mod splice;
@@ -26,7 +27,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
@@ -44,6 +45,7 @@ use crate::privacy::Masker;
 use auth::AccessToken;
 use body::ProxyBody;
 use error::ProxyError;
+use limits::{Admitted, BodyBudget, Connections, SlotGuard, Throttled};
 use pipeline::{error_response, json_response, Ctx};
 use upstream::Upstream;
 
@@ -66,6 +68,13 @@ pub struct State {
     /// now, for masking or the draft ([`pipeline::Preparing`]).
     preparing: AtomicUsize,
     ids: RequestIds,
+    /// Open client connections (`server.max_connections`).
+    pub connections: Arc<Connections>,
+    /// Request body bytes buffered across requests (`server.max_buffered_body_bytes`).
+    pub body_budget: BodyBudget,
+    /// Log lines about refused connections and failed accepts, at most one per 10 s each.
+    refused_log: Throttled,
+    accept_log: Throttled,
 }
 
 impl State {
@@ -95,7 +104,6 @@ impl State {
         };
         let audit = AuditLog::open(&config.audit)?;
         Ok(State {
-            config,
             masker: Arc::new(masker),
             upstream,
             audit,
@@ -106,6 +114,11 @@ impl State {
             prefill,
             preparing: AtomicUsize::new(0),
             ids: RequestIds::new(),
+            connections: Arc::new(Connections::new(config.server.max_connections)),
+            body_budget: BodyBudget::new(config.server.max_buffered_body_bytes),
+            refused_log: Throttled::new(LOG_EVERY),
+            accept_log: Throttled::new(LOG_EVERY),
+            config,
         })
     }
 }
@@ -157,21 +170,55 @@ impl Server {
                     Ok(pair) => pair,
                     Err(e) => {
                         // Out of file descriptors and the like: back off, keep serving.
-                        warn!("accept failed: {e}");
+                        if let Some(more) = state.accept_log.due() {
+                            warn!("accept failed: {e} ({more} more since the last such line)");
+                        }
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 },
             };
+            let Some((slot, how)) = state.connections.admit() else {
+                // Every connection is busy with a request: turn this one away at once.
+                if let Some(more) = state.refused_log.due() {
+                    warn!(
+                        "{} connections open and all busy (server.max_connections): \
+                         closing new ones ({more} more since the last such line)",
+                        state.connections.max()
+                    );
+                }
+                drop(stream);
+                continue;
+            };
+            if how == Admitted::Evicted {
+                if let Some(more) = state.refused_log.due() {
+                    info!(
+                        "{} connections open (server.max_connections): closing the oldest \
+                         idle one for each new one ({more} more since the last such line)",
+                        state.connections.max()
+                    );
+                }
+            }
             let _ = stream.set_nodelay(true);
             let (state, watcher) = (state.clone(), graceful.watcher());
             tokio::spawn(async move {
+                let first_byte = Duration::from_millis(state.config.server.header_read_timeout_ms);
                 match state.tls.clone() {
-                    None => serve_connection(state, stream, client, watcher).await,
+                    None => {
+                        // A client that connects and says nothing holds no place for long.
+                        let mut byte = [0u8; 1];
+                        match tokio::time::timeout(first_byte, stream.peek(&mut byte)).await {
+                            Ok(Ok(n)) if n > 0 => {
+                                serve_connection(state, stream, client, watcher, slot).await
+                            }
+                            _ => debug!("connection from {client} sent nothing"),
+                        }
+                    }
                     Some(tls) => {
-                        match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream)).await {
+                        let handshake = TLS_HANDSHAKE.min(first_byte);
+                        match tokio::time::timeout(handshake, tls.accept(stream)).await {
                             Ok(Ok(stream)) => {
-                                serve_connection(state, stream, client, watcher).await
+                                serve_connection(state, stream, client, watcher, slot).await
                             }
                             Ok(Err(e)) => debug!("TLS handshake with {client} failed: {e}"),
                             Err(_) => debug!("TLS handshake with {client} timed out"),
@@ -204,23 +251,42 @@ impl Server {
 /// Longest a client may take to complete the TLS handshake.
 const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
 
-/// Serves HTTP/1.1 or HTTP/2 (by preface; ALPN under TLS) on one accepted connection.
+/// How often a repeated warning (refused connections, failed accepts) may be logged.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Serves HTTP/1.1 or HTTP/2 (by preface; ALPN under TLS) on one accepted connection, until
+/// it ends or is evicted to make room for another ([`Connections`]). HTTP/1.1 request heads
+/// must arrive within `server.header_read_timeout_ms`.
 async fn serve_connection<S>(
     state: Arc<State>,
     stream: S,
     client: SocketAddr,
     watcher: hyper_util::server::graceful::Watcher,
+    slot: SlotGuard,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let header_timeout = Duration::from_millis(state.config.server.header_read_timeout_ms);
+    let served = slot.slot.clone();
     let service = hyper::service::service_fn(move |req| {
+        served.served();
         let state = state.clone();
         async move { Ok::<_, Infallible>(dispatch(state, req, client).await) }
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    if let Err(e) = watcher.watch(conn.into_owned()).await {
-        debug!("connection from {client} ended: {e}");
+    tokio::select! {
+        ended = watcher.watch(conn.into_owned()) => {
+            if let Err(e) = ended {
+                debug!("connection from {client} ended: {e}");
+            }
+        }
+        _ = slot.slot.evicted() => debug!("connection from {client} closed to make room"),
     }
 }
 

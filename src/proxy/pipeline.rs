@@ -32,7 +32,8 @@ use tracing::{debug, debug_span, info, info_span, warn, Instrument, Span};
 
 use super::body::ProxyBody;
 use super::error::ProxyError;
-use super::mask::{mask_body, MaskError};
+use super::limits::BodyReservation;
+use super::mask::{mask_body, MaskError, MaskPolicy};
 use super::splice::{self, DraftReport};
 use super::stream_unmask::{unmask_json_strings, StreamFormat, StreamRewriter};
 use super::upstream::copy_end_to_end;
@@ -104,7 +105,7 @@ pub async fn run(state: Arc<State>, req: Request<Incoming>, ctx: Ctx) -> Respons
 
 async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Response<ProxyBody> {
     let result = async {
-        let (parts, body) = admit(&state, req).instrument(debug_span!("admit")).await?;
+        let (parts, body, _held) = admit(&state, req).instrument(debug_span!("admit")).await?;
         let preparing = Preparing::enter(&state);
         let value = debug_span!("decode").in_scope(|| decode(&body))?;
         ctx.model = value
@@ -158,11 +159,13 @@ async fn phases(state: Arc<State>, req: Request<Incoming>, mut ctx: Ctx) -> Resp
     }
 }
 
-/// Phase 1: method, content type and size limit; returns the head and the whole body.
+/// Phase 1: method, content type, encoding and size limit; returns the head, the whole body,
+/// and the body's share of the proxy-wide [`BodyBudget`](super::limits::BodyBudget), held
+/// until the request is done. The body must arrive within `server.body_read_timeout_ms`.
 async fn admit(
     state: &State,
     req: Request<Incoming>,
-) -> Result<(hyper::http::request::Parts, Bytes), ProxyError> {
+) -> Result<(hyper::http::request::Parts, Bytes, BodyReservation<'_>), ProxyError> {
     if req.method() != Method::POST {
         return Err(ProxyError::method_not_allowed("POST"));
     }
@@ -197,19 +200,43 @@ async fn admit(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ProxyError::too_large(limit));
     }
-    let (parts, body) = req.into_parts();
-    let body = Limited::new(body, limit).collect().await.map_err(|e| {
-        if e.downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            ProxyError::too_large(limit)
-        } else {
-            ProxyError::bad_request("body_read_error", "could not read the request body")
+    let mut reservation = state.body_budget.reserve();
+    // A body that says how long it is takes its share up front: a request the proxy
+    // cannot hold is refused before its bytes arrive.
+    let declared = declared.unwrap_or(0) as usize;
+    if !reservation.grow(declared) {
+        return Err(ProxyError::busy());
+    }
+    let (parts, mut body) = req.into_parts();
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_millis(state.config.server.body_read_timeout_ms);
+    let mut buf = Vec::with_capacity(declared.min(limit));
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(ProxyError::body_timeout()),
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
+                return Err(ProxyError::bad_request(
+                    "body_read_error",
+                    "could not read the request body",
+                ))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if buf.len() + data.len() > limit {
+            return Err(ProxyError::too_large(limit));
         }
-    })?;
-    let body = body.to_bytes();
-    debug!(bytes = body.len(), "body admitted");
-    Ok((parts, body))
+        let beyond_declared = (buf.len() + data.len()).saturating_sub(declared.max(buf.len()));
+        if !reservation.grow(beyond_declared) {
+            return Err(ProxyError::busy());
+        }
+        buf.extend_from_slice(&data);
+    }
+    debug!(bytes = buf.len(), "body admitted");
+    Ok((parts, Bytes::from(buf), reservation))
 }
 
 /// Phase 2: UTF-8 and JSON. Error messages give positions, never content.
@@ -256,16 +283,17 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     check_shape(ctx.route, &value).map_err(|e| refused("invalid_type", e))?;
     let masker = state.masker.clone();
     let route = ctx.route;
-    let binary_media = state.config.privacy.binary_media;
+    let policy = MaskPolicy::from(&state.config.privacy);
     let start = Instant::now();
     let span = Span::current();
     let masked = tokio::task::spawn_blocking(move || {
-        span.in_scope(|| mask_body(&masker, route, value, binary_media))
+        span.in_scope(|| mask_body(&masker, route, value, &policy))
     })
     .await
     .map_err(|_| ProxyError::internal("masking task failed; nothing was forwarded"))?
     .map_err(|e| match e {
         MaskError::Refused(e) => refused("binary_media_refused", e),
+        MaskError::OverBudget { chars, budget } => ProxyError::over_budget(chars, budget),
         MaskError::Detect(e) => {
             warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
             ProxyError::detector_unavailable(format!(
@@ -625,6 +653,10 @@ pub fn error_response(err: &ProxyError, anthropic: bool, id: &str) -> Response<P
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     set_request_id(resp.headers_mut(), id);
     resp
 }

@@ -294,11 +294,19 @@ impl Upstream {
     }
 }
 
-/// Copies every header except hop-by-hop ones and veilgate's own.
+/// Copies every header except hop-by-hop ones (the fixed list and those `Connection:` names)
+/// and veilgate's own.
 pub fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap) {
+    let named: Vec<String> = from
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect();
     for (name, value) in from {
         let n = name.as_str();
-        if HOP_BY_HOP.contains(&n) || n.starts_with("x-veilgate-") {
+        if HOP_BY_HOP.contains(&n) || n.starts_with("x-veilgate-") || named.iter().any(|h| h == n) {
             continue;
         }
         to.append(name.clone(), value.clone());
@@ -321,4 +329,32 @@ fn upstream_failure(e: &hyper_util::client::legacy::Error) -> String {
         source = s.source();
     }
     reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_not_copied() {
+        let mut from = HeaderMap::new();
+        from.insert("connection", HeaderValue::from_static("keep-alive, X-Hop"));
+        from.insert("x-hop", HeaderValue::from_static("1"));
+        from.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        from.insert("retry-after", HeaderValue::from_static("3"));
+        let mut to = HeaderMap::new();
+        copy_end_to_end(&from, &mut to);
+        assert_eq!(to.len(), 1);
+        assert_eq!(to["retry-after"], "3");
+    }
+
+    #[test]
+    fn model_ids_may_not_climb_or_escape() {
+        assert!(is_model_id("gpt-4o-mini"));
+        assert!(is_model_id("ft:gpt-4o:org::abc123"));
+        assert!(is_model_id("accounts/x/models/y"));
+        for bad in ["..", "a/../b", "a//b", "x%2F", "jane@x.io", "a b", "/x"] {
+            assert!(!is_model_id(bad), "{bad}");
+        }
+    }
 }

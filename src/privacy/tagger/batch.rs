@@ -1,8 +1,9 @@
 //! Batching across requests. Each tagger session runs on a thread of its own; a model call
-//! takes the oldest queued window and every other queued window that fits beside it,
-//! whichever request it came from. A call has a fixed cost (a few dozen kernels, whatever
-//! the batch), so under load many small requests share it; a request alone still runs at
-//! once, since nothing waits for a batch to fill.
+//! takes windows from the queued requests in turn, the next request's first and then one of
+//! each other request's that fits beside it, round after round. A call has a fixed cost (a
+//! few dozen kernels, whatever the batch), so under load many small requests share it; a
+//! request alone still runs at once, since nothing waits for a batch to fill; and a request
+//! with a thousand windows does not make a small one behind it wait for all of them.
 //!
 //! A window is one tokenised stretch of text; what comes back for it is, per token, the
 //! index of the most likely label and its probability.
@@ -114,7 +115,8 @@ pub struct Calls {
 }
 
 struct Queue {
-    windows: VecDeque<Queued>,
+    /// Each waiting request's windows, requests in the order they are served.
+    requests: VecDeque<VecDeque<Queued>>,
     closed: bool,
 }
 
@@ -143,7 +145,7 @@ impl Batcher {
     pub fn start(sessions: Vec<Session>, runner: Runner, max_tokens: usize) -> Batcher {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {
-                windows: VecDeque::new(),
+                requests: VecDeque::new(),
                 closed: false,
             }),
             queued: Condvar::new(),
@@ -184,13 +186,17 @@ impl Batcher {
             if queue.closed {
                 return Err("the tagger is shutting down".into());
             }
-            queue
-                .windows
-                .extend(windows.into_iter().enumerate().map(|(index, ids)| Queued {
-                    ids,
-                    request: request.clone(),
-                    index,
-                }));
+            queue.requests.push_back(
+                windows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, ids)| Queued {
+                        ids,
+                        request: request.clone(),
+                        index,
+                    })
+                    .collect(),
+            );
         }
         self.shared.queued.notify_all();
         let mut state = lock(&request.state);
@@ -236,13 +242,13 @@ fn serve(shared: &Shared, runner: &Runner, mut session: Session) {
     loop {
         let batch = {
             let mut queue = lock(&shared.queue);
-            while queue.windows.is_empty() && !queue.closed {
+            while queue.requests.is_empty() && !queue.closed {
                 queue = shared.queued.wait(queue).unwrap_or_else(|e| e.into_inner());
             }
-            if queue.windows.is_empty() {
+            if queue.requests.is_empty() {
                 return;
             }
-            take_batch(&mut queue.windows, shared.max_tokens)
+            take_batch(&mut queue.requests, shared.max_tokens)
         };
         let ids: Vec<&[u32]> = batch.iter().map(|q| q.ids.as_slice()).collect();
         shared.calls.fetch_add(1, Ordering::Relaxed);
@@ -274,34 +280,50 @@ fn serve(shared: &Shared, runner: &Runner, mut session: Session) {
     }
 }
 
-/// The oldest window, and after it every queued window that keeps the padded batch within
-/// `max_tokens` and its padding under a fifth of it (a short window is not padded to the
-/// length of a long one). Taken windows leave the queue; the rest keep their order.
-fn take_batch(queue: &mut VecDeque<Queued>, max_tokens: usize) -> Vec<Queued> {
-    let first = queue.pop_front().expect("the queue is not empty");
+/// The first window of the request whose turn it is (that request then goes to the back of
+/// the line), and then, round after round, from each request in turn its first window that
+/// keeps the padded batch within `max_tokens` and its padding under a fifth of it (a short
+/// window is not padded to the length of a long one). Taken windows leave the queue; the rest
+/// keep their order.
+fn take_batch(requests: &mut VecDeque<VecDeque<Queued>>, max_tokens: usize) -> Vec<Queued> {
+    let mut turn = requests.pop_front().expect("the queue is not empty");
+    let first = turn.pop_front().expect("a queued request has windows");
+    if !turn.is_empty() {
+        requests.push_back(turn);
+    }
     let (mut longest, mut tokens) = (first.ids.len(), first.ids.len());
     let mut batch = vec![first];
-    let mut i = 0;
-    while i < queue.len() {
-        let len = queue[i].ids.len();
-        let wide = longest.max(len);
-        let padded = wide * (batch.len() + 1);
-        if padded <= max_tokens && (tokens + len) * 5 >= padded * 4 {
-            longest = wide;
-            tokens += len;
-            batch.push(queue.remove(i).expect("i < len"));
-        } else {
-            i += 1;
+    loop {
+        let mut took = false;
+        for _ in 0..requests.len() {
+            let mut windows = requests.pop_front().expect("counted");
+            let fits = windows.iter().position(|q| {
+                let wide = longest.max(q.ids.len());
+                let padded = wide * (batch.len() + 1);
+                padded <= max_tokens && (tokens + q.ids.len()) * 5 >= padded * 4
+            });
+            if let Some(i) = fits {
+                let q = windows.remove(i).expect("found");
+                longest = longest.max(q.ids.len());
+                tokens += q.ids.len();
+                batch.push(q);
+                took = true;
+            }
+            if !windows.is_empty() {
+                requests.push_back(windows);
+            }
+        }
+        if !took {
+            return batch;
         }
     }
-    batch
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn queued(lens: &[usize]) -> VecDeque<Queued> {
+    fn request(lens: &[usize]) -> VecDeque<Queued> {
         let request = Arc::new(Request {
             state: Mutex::new(Results {
                 tags: Vec::new(),
@@ -320,6 +342,10 @@ mod tests {
             .collect()
     }
 
+    fn queued(lens: &[usize]) -> VecDeque<VecDeque<Queued>> {
+        VecDeque::from([request(lens)])
+    }
+
     fn lens(batch: &[Queued]) -> Vec<usize> {
         batch.iter().map(|q| q.ids.len()).collect()
     }
@@ -329,7 +355,7 @@ mod tests {
         let mut queue = queued(&[10, 200, 9, 12, 11, 250]);
         let batch = take_batch(&mut queue, 512);
         assert_eq!(lens(&batch), [10, 9, 12, 11]);
-        assert_eq!(lens(queue.make_contiguous()), [200, 250]);
+        assert_eq!(lens(queue[0].make_contiguous()), [200, 250]);
         let batch = take_batch(&mut queue, 512);
         // 2 × 250 = 500 padded tokens, 450 real: within budget and under a fifth padding.
         assert_eq!(lens(&batch), [200, 250]);
@@ -344,5 +370,19 @@ mod tests {
         assert_eq!(lens(&take_batch(&mut queue, 512)), [600]);
         let mut queue = queued(&[8; 100]);
         assert_eq!(take_batch(&mut queue, 512).len(), 64);
+    }
+
+    #[test]
+    fn a_small_request_is_served_beside_a_large_one_queued_before_it() {
+        let mut queue = VecDeque::from([request(&[256; 1000]), request(&[200])]);
+        // The large request's first window, then the small one's beside it.
+        assert_eq!(lens(&take_batch(&mut queue, 512)), [256, 200]);
+        assert_eq!(queue.len(), 1);
+        // With windows too long to share a call, requests take turns.
+        let mut queue = VecDeque::from([request(&[400; 3]), request(&[400; 2])]);
+        let order: Vec<usize> = (0..5)
+            .map(|_| take_batch(&mut queue, 512)[0].index)
+            .collect();
+        assert_eq!(order, [0, 0, 1, 1, 2]);
     }
 }
