@@ -11,7 +11,6 @@
 //!
 //! `VEILGATE__…` variables reach the proxy.
 
-use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -19,39 +18,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper::Request;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 mod common;
-use common::runtime;
-
-const REPLY: &str = r#"{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#;
-
-async fn upstream() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async {
-                        let _ = req.into_body().collect().await;
-                        let mut resp =
-                            Response::new(Full::new(Bytes::from_static(REPLY.as_bytes())));
-                        resp.headers_mut()
-                            .insert("content-type", "application/json".parse().unwrap());
-                        Ok::<_, Infallible>(resp)
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
+use common::{json_upstream, runtime};
 
 fn start_proxy(upstream: SocketAddr, env: &[(&str, &str)]) -> (Child, SocketAddr) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_veilgate"));
@@ -137,7 +109,7 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let rt = runtime(2);
     rt.block_on(async {
-        let up = upstream().await;
+        let up = json_upstream().await;
         let (mut proxy, addr) = start_proxy(up, &[]);
         let pid = proxy.id();
         let (_, warm) = chat(addr, "warm up").await;

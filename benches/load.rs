@@ -9,20 +9,17 @@
 //! requests back to back. Phases: direct → upstream, then client → veilgate → upstream.
 //! Reported: requests/s, p50/p90/p99 latency, and the proxy's added p50/p99.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response};
+use hyper::Request;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 mod common;
-use common::runtime;
-
-const REPLY: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}"#;
+use common::{json_upstream, runtime};
 
 struct Args {
     seconds: u64,
@@ -54,33 +51,6 @@ fn args() -> Args {
         i += 1;
     }
     a
-}
-
-/// A minimal upstream: every request gets the same small chat completion.
-async fn fake_upstream() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
-                        let _ = req.into_body().collect().await;
-                        let mut resp =
-                            Response::new(Full::new(Bytes::from_static(REPLY.as_bytes())));
-                        resp.headers_mut()
-                            .insert("content-type", "application/json".parse().unwrap());
-                        Ok::<_, Infallible>(resp)
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
 }
 
 /// C connections, each sending `body` back to back for `seconds`; returns latencies (µs).
@@ -188,7 +158,7 @@ fn main() {
         .unwrap_or(2);
 
     let upstream_rt = runtime(1);
-    let upstream = upstream_rt.block_on(fake_upstream());
+    let upstream = upstream_rt.block_on(json_upstream());
 
     let proxy_rt = runtime(cores);
     let proxy = proxy_rt.block_on(async {
