@@ -151,6 +151,15 @@ pub struct PrivacyConfig {
     /// A request over `tagger_max_chars`: `refuse` (413, nothing forwarded) or `rules_only`
     /// (masked by the rules and dictionaries alone, names in it may leave).
     pub over_budget: OverBudget,
+    /// Keep places that identify nobody (countries, US states, cities of 20,000 people or
+    /// more) unmasked unless personal data stands beside them; false masks every place.
+    pub keep_public: bool,
+    /// Per entity type: action, minimum score, allow- and deny-lists
+    /// ([`crate::privacy::policy`]), keyed by the type's tag (`PERSON`, `US_SSN`, …).
+    pub types: std::collections::BTreeMap<String, crate::privacy::policy::TypePolicy>,
+    /// Forward every request unchanged and only report (log, audit, metrics) what would have
+    /// been masked: for tuning the policy on real traffic, never for production.
+    pub report_only: bool,
 }
 
 /// What happens to a request with more new text than the tagger's per-request budget.
@@ -190,6 +199,9 @@ impl Default for PrivacyConfig {
             binary_media: BinaryMedia::Refuse,
             tagger_max_chars: 256 * 1024,
             over_budget: OverBudget::Refuse,
+            keep_public: true,
+            types: Default::default(),
+            report_only: false,
         }
     }
 }
@@ -385,6 +397,7 @@ impl Config {
         check("audit.max_bytes", a.max_bytes, 4096, u64::MAX)?;
         check("audit.keep", a.keep, 0, 10_000)?;
         check("audit.fsync_every", a.fsync_every, 1, 1_000_000)?;
+        crate::privacy::policy::Policies::new(&p.types).map_err(ConfigError)?;
         Ok(())
     }
 }

@@ -9,6 +9,9 @@ use super::cache::DetectCache;
 use super::dictionary::AllowList;
 use super::everyday::is_everyday;
 use super::normalise::DetectionCopy;
+use super::people::{name_parts, unify_types, People};
+use super::policy::{Action, Policies, REDACTED};
+use super::public::PublicKnowledge;
 use super::vault::normalise;
 use super::{fusion, DetectError, Detector, EntityType, Span, Vault};
 
@@ -46,6 +49,8 @@ pub struct Masker {
     detectors: Vec<Arc<dyn Detector>>,
     allow: Arc<AllowList>,
     cache: Option<DetectCache>,
+    public: Option<Arc<PublicKnowledge>>,
+    policies: Arc<Policies>,
 }
 
 impl Masker {
@@ -55,7 +60,27 @@ impl Masker {
             detectors,
             allow,
             cache: None,
+            public: None,
+            policies: Arc::new(Policies::default()),
         }
+    }
+
+    /// Follows `policies` per entity type (keep, minimum score, allow-list, redact).
+    pub fn with_policies(mut self, policies: Arc<Policies>) -> Masker {
+        self.policies = policies;
+        self
+    }
+
+    /// The policy per entity type.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// Keeps the places on `public` unmasked where nothing personal stands beside them
+    /// ([`PublicKnowledge::keep_public`]).
+    pub fn with_public(mut self, public: Arc<PublicKnowledge>) -> Masker {
+        self.public = Some(public);
+        self
     }
 
     /// Remembers what the detectors found in up to `entries` texts ([`DetectCache`]), so a
@@ -150,7 +175,11 @@ impl Masker {
                     .filter_map(|s| trim_span(text, s))
                     .filter(|s| !self.allow.allows(&text[s.start..s.end]))
                     .collect();
-                fusion::resolve(spans)
+                let spans = fusion::resolve(spans);
+                match &self.public {
+                    Some(public) => public.keep_public(text, spans),
+                    None => spans,
+                }
             })
             .collect())
     }
@@ -165,7 +194,7 @@ impl Masker {
         texts: &mut [&mut String],
         vault: &mut Vault,
     ) -> Result<MaskOutcome, DetectError> {
-        rewrite(texts, vault, |refs| self.detect(refs))
+        rewrite(texts, vault, &self.policies, |refs| self.detect(refs))
     }
 
     /// Masks `texts` like [`Masker::mask`] with the rules and dictionaries only: for
@@ -177,7 +206,7 @@ impl Masker {
         texts: &mut [&mut String],
         vault: &mut Vault,
     ) -> Result<MaskOutcome, DetectError> {
-        rewrite(texts, vault, |refs| {
+        rewrite(texts, vault, &self.policies, |refs| {
             self.run_detectors(refs, |d| d.name() != "tagger")
         })
     }
@@ -188,13 +217,21 @@ impl Masker {
 fn rewrite(
     texts: &mut [&mut String],
     vault: &mut Vault,
+    policies: &Policies,
     detect: impl FnOnce(&[&str]) -> Result<Vec<Vec<Span>>, DetectError>,
 ) -> Result<MaskOutcome, DetectError> {
-    let spans = {
+    let (spans, people) = {
         let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
         let mut spans = detect(&refs)?;
+        if !policies.is_empty() {
+            for (text, spans) in refs.iter().zip(spans.iter_mut()) {
+                spans.retain(|s| policies.admits(text, s));
+            }
+        }
         propagate(&refs, &mut spans, vault);
-        spans
+        unify_types(&refs, &mut spans);
+        let people = People::of(&refs, &spans, vault);
+        (spans, people)
     };
     let mut outcome = MaskOutcome::default();
     for (text, spans) in texts.iter_mut().zip(spans) {
@@ -202,7 +239,11 @@ fn rewrite(
         let mut found = Vec::with_capacity(spans.len());
         let mut last = 0;
         for span in spans {
-            let placeholder = vault.placeholder(span.kind, &text[span.start..span.end]);
+            let value = people.canonical(span.kind, &text[span.start..span.end]);
+            let placeholder = match policies.action(span.kind) {
+                Action::Redact => REDACTED,
+                _ => vault.placeholder(span.kind, value),
+            };
             masked.push_str(&text[last..span.start]);
             masked.push_str(placeholder);
             last = span.end;
@@ -226,7 +267,8 @@ fn rewrite(
 
 /// Adds a span for every whole-word occurrence, in any text, of a value that some detector
 /// found somewhere in `texts` or that `vault` already holds (an opener masked after its
-/// request), where no span covers it yet. Case is ignored for the types whose values fold
+/// request), or of the first name or surname of a full name found so, where no span covers
+/// it yet. Case is ignored for the types whose values fold
 /// case (ASCII only); other values must match exactly. An occurrence that is plainly an
 /// everyday word ("save" where the model took "Save" for a name) is left alone: the words
 /// that check passes are never names.
@@ -244,8 +286,15 @@ fn propagate(texts: &[&str], spans: &mut [Vec<Span>], vault: &Vault) {
         .map(|e| (e.kind, e.value.as_str(), 1.0));
     for (kind, value, score) in found.chain(held) {
         let value = value.trim();
-        if value.chars().count() >= 2 && seen.insert((kind, normalise(kind, value))) {
-            values.push((kind, value, score));
+        // A full name's first name and surname stand for the person wherever they occur.
+        let parts = (kind == EntityType::Person)
+            .then(|| name_parts(value))
+            .into_iter()
+            .flatten();
+        for value in std::iter::once(value).chain(parts) {
+            if value.chars().count() >= 2 && seen.insert((kind, normalise(kind, value))) {
+                values.push((kind, value, score));
+            }
         }
     }
     if values.is_empty() {

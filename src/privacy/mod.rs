@@ -11,6 +11,9 @@ pub mod everyday;
 pub mod fusion;
 pub mod masker;
 pub mod normalise;
+pub mod people;
+pub mod policy;
+pub mod public;
 pub mod rules;
 pub mod stream;
 pub mod tagger;
@@ -41,7 +44,21 @@ pub fn build_masker(cfg: &crate::config::PrivacyConfig) -> anyhow::Result<Masker
         };
         detectors.push(Arc::new(tagger::Tagger::load(&opts)?));
     }
-    Ok(Masker::new(detectors, allow).with_cache(cfg.detect_cache_entries))
+    let policies = policy::Policies::new(&cfg.types).map_err(anyhow::Error::msg)?;
+    let deny = policies.deny_terms();
+    if !deny.is_empty() {
+        detectors.push(Arc::new(
+            dictionary::DenyDictionary::new(deny).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    let masker = Masker::new(detectors, allow)
+        .with_cache(cfg.detect_cache_entries)
+        .with_policies(Arc::new(policies));
+    Ok(if cfg.keep_public {
+        masker.with_public(Arc::new(public::PublicKnowledge::embedded()))
+    } else {
+        masker
+    })
 }
 
 /// The kinds of personal data veilgate masks. The placeholder tag is [`EntityType::as_str`].

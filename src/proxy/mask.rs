@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::api::walk::{free_texts, visit_texts, Author, MediaType, TextKind, Visit, WalkError};
 use crate::api::Route;
 use crate::config::{BinaryMedia, OverBudget, PrivacyConfig};
-use crate::privacy::{DetectError, MaskOutcome, Masker, Vault};
+use crate::privacy::policy::Action;
+use crate::privacy::{DetectError, EntityType, MaskOutcome, Masker, Vault};
 
 /// A body ready to leave the machine, and what it took to get there.
 pub struct MaskedBody {
@@ -52,6 +53,8 @@ pub enum MaskError {
     Refused(WalkError),
     /// More new text than the tagger reads for one request (413).
     OverBudget { chars: usize, budget: usize },
+    /// A finding of a type whose policy is `block` (400).
+    Blocked(EntityType),
 }
 
 /// The settings the mask phase follows (from `[privacy]`).
@@ -171,6 +174,15 @@ pub fn mask_body(
         .map_err(MaskError::Detect)?
     };
     outcome.found.extend(prose.found);
+    let blocked = outcome
+        .found
+        .iter()
+        .flatten()
+        .map(|f| f.kind)
+        .find(|&kind| masker.policies().action(kind) == Action::Block);
+    if let Some(kind) = blocked {
+        return Err(MaskError::Blocked(kind));
+    }
     if !outcome.found.iter().all(Vec::is_empty) {
         write_back(route, &mut body, slots, texts, identifiers);
     }

@@ -283,6 +283,9 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     check_shape(ctx.route, &value).map_err(|e| refused("invalid_type", e))?;
     let masker = state.masker.clone();
     let route = ctx.route;
+    // Report-only mode forwards the client's body as it is; the masking still runs, for the
+    // log, the audit record and the metrics.
+    let original = state.config.privacy.report_only.then(|| value.clone());
     let policy = MaskPolicy::from(&state.config.privacy);
     let start = Instant::now();
     let span = Span::current();
@@ -294,6 +297,17 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     .map_err(|e| match e {
         MaskError::Refused(e) => refused("binary_media_refused", e),
         MaskError::OverBudget { chars, budget } => ProxyError::over_budget(chars, budget),
+        MaskError::Blocked(kind) => {
+            let mut err = ProxyError::bad_request(
+                "blocked_entity",
+                format!(
+                    "the request holds a {kind} value, which privacy.types.{kind}.action = \
+                     \"block\" refuses; nothing was forwarded"
+                ),
+            );
+            err.param = Some(kind.to_string());
+            err
+        }
         MaskError::Detect(e) => {
             warn!(request_id = %ctx.id, detector = %e.detector, "detector failed; request refused");
             ProxyError::detector_unavailable(format!(
@@ -311,6 +325,19 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     );
     if !masked.binary.is_empty() {
         ctx.audit_request = Some(masked.for_audit(route));
+    }
+    if let Some(original) = original {
+        info!(
+            request_id = %ctx.id,
+            would_mask = ctx.entities.values().sum::<u32>(),
+            "privacy.report_only: forwarded unmasked"
+        );
+        let bytes = serde_json::to_vec(&original)
+            .map_err(|_| ProxyError::internal("could not encode the body"))?;
+        // The audit log records what would have left, never the raw values.
+        ctx.audit_request = Some(masked.for_audit(route));
+        ctx.masked_request = Some(original);
+        return Ok(Bytes::from(bytes));
     }
     let bytes = serde_json::to_vec(&masked.body)
         .map_err(|_| ProxyError::internal("could not encode the masked body"))?;
