@@ -201,3 +201,16 @@ pub trait Detector: Send + Sync {
     /// Appends the spans found in `texts[i]` to `out[i]`; `out.len() == texts.len()`.
     fn detect(&self, texts: &[&str], out: &mut [Vec<Span>]) -> Result<(), DetectError>;
 }
+
+/// A span over the first occurrence of `value` in `text` (score 0.8), for tests.
+#[cfg(test)]
+pub(crate) fn span_of(text: &str, value: &str, kind: EntityType) -> Span {
+    let start = text.find(value).expect("value in text");
+    Span {
+        start,
+        end: start + value.len(),
+        kind,
+        score: 0.8,
+        source: Arc::from("test"),
+    }
+}

@@ -132,18 +132,7 @@ impl People {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    fn span(text: &str, value: &str, kind: EntityType) -> Span {
-        let start = text.find(value).unwrap();
-        Span {
-            start,
-            end: start + value.len(),
-            kind,
-            score: 0.8,
-            source: Arc::from("test"),
-        }
-    }
+    use crate::privacy::span_of as span;
 
     #[test]
     fn a_first_name_or_surname_alone_is_its_full_name() {

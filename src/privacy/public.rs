@@ -103,18 +103,7 @@ fn near_on_one_line(text: &str, x: (usize, usize), y: (usize, usize)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    fn span(text: &str, value: &str, kind: EntityType) -> Span {
-        let start = text.find(value).unwrap();
-        Span {
-            start,
-            end: start + value.len(),
-            kind,
-            score: 0.9,
-            source: Arc::from("test"),
-        }
-    }
+    use crate::privacy::span_of as span;
 
     #[test]
     fn countries_states_and_large_cities_are_public() {
