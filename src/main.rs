@@ -333,7 +333,9 @@ fn health(url: &str, ca: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Err(e) => {
-            eprintln!("veilgate health: {url}: {}", e.message);
+            // The client's words are about "the upstream"; here the peer is the proxy.
+            let reason = e.message.replace("upstream", "the proxy");
+            eprintln!("veilgate health: no answer from the proxy at {url}: {reason}");
             Ok(ExitCode::FAILURE)
         }
     }

@@ -161,6 +161,29 @@ impl Server {
             "veilgate listening on {scheme}://{}",
             listener.local_addr()?
         );
+        let on = |yes: bool| if yes { "on" } else { "off" };
+        let privacy = &state.config.privacy;
+        info!(
+            "upstream {} (Anthropic: {}); detectors: {}; public places kept: {}; binary media: \
+             {}; draft: {}; audit: {}{}",
+            state.config.upstream.base_url,
+            state.config.upstream.anthropic_base_url,
+            state.masker.detector_names().join(", "),
+            on(privacy.keep_public),
+            format!("{:?}", privacy.binary_media).to_lowercase(),
+            on(state.draft.is_some()),
+            state
+                .config
+                .audit
+                .path
+                .as_ref()
+                .map_or("off".to_string(), |p| p.display().to_string()),
+            if privacy.report_only {
+                "; REPORT-ONLY: requests leave unmasked"
+            } else {
+                ""
+            }
+        );
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
