@@ -1,6 +1,8 @@
 use super::*;
 use serde_json::json;
 
+use super::structural::{is_api_id, API_FIELDS};
+
 /// Every visit but identifiers (which only the rules check).
 fn visited(route: Route, body: Value) -> Vec<(String, TextKind)> {
     all_visits(route, body)
