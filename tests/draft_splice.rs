@@ -176,7 +176,7 @@ async fn a_drafted_reply_costs_one_masked_cloud_request_and_reads_as_one_text() 
             .await;
     // The opener quotes the user's email: it must leave masked.
     let drafter = Scripted::new(&["Dear", &format!(" {EMAIL},"), " thanks"], 2);
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, drafter).await;
+    let proxy = Proxy::start_drafting(&upstream, generous_budget, drafter).await;
     let got = stream(&proxy, &chat_request()).await;
 
     assert!(
@@ -232,14 +232,19 @@ async fn a_drafted_reply_costs_one_masked_cloud_request_and_reads_as_one_text() 
 }
 
 /// Drafts "Here is a summary" with `upstream.prefill = style` against a cloud whose reply
-/// is `cloud`; returns what the client read and the one request the cloud got.
+/// is `cloud`; returns what the client read and the one request the cloud got. The budget is
+/// generous: these tests are about the join, and a debug build on a busy machine can spend the
+/// default 40 ms on masking alone (a clean-clone CI run did, and sent the plain request).
 async fn continued_with(style: &str, cloud: &'static str) -> (String, Value) {
     let upstream = FakeUpstream::start(move |_| Reply::sse(chat_sse(cloud, 5))).await;
     let drafter = Scripted::new(&["Here", " is", " a", " summary"], 1);
     let style = style.to_owned();
     let proxy = Proxy::start_drafting(
         &upstream,
-        move |c| c.upstream.prefill = Some(style),
+        move |c| {
+            c.upstream.prefill = Some(style);
+            c.draft.budget_ms = 1_000;
+        },
         drafter,
     )
     .await;
@@ -295,6 +300,12 @@ async fn a_continuation_that_repeats_or_skips_the_space_joins_without_doubled_or
         let (text, _) = continued_with("vllm", cloud).await;
         assert_eq!(text, want, "cloud {cloud:?}");
     }
+}
+
+/// A draft budget no busy machine runs out of, for tests of what happens after a draft (the
+/// default 40 ms can go on masking alone in a debug build while CI compiles beside it).
+fn generous_budget(c: &mut veilgate::config::Config) {
+    c.draft.budget_ms = 1_000;
 }
 
 /// A drafter whose sessions are all taken (see `draft_model.rs` for the real one's).
@@ -482,7 +493,7 @@ async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_statu
         )
     })
     .await;
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Hi"], 0)).await;
+    let proxy = Proxy::start_drafting(&upstream, generous_budget, Scripted::new(&["Hi"], 0)).await;
     let answer = post_json(&proxy, "/v1/chat/completions", &chat_request()).await;
     assert_eq!(answer.status, 200, "the opener went out first");
     let last = sse_payloads(&answer.text()).pop().unwrap();
@@ -503,7 +514,8 @@ async fn an_upstream_error_after_the_opener_keeps_the_clouds_type_code_and_statu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drafted_stream_read_to_done_is_complete_even_if_the_client_hangs_up_then() {
     let upstream = FakeUpstream::start(|_| Reply::sse_lingering("here it is.", 5)).await;
-    let proxy = Proxy::start_drafting(&upstream, |_| {}, Scripted::new(&["Sure,"], 0)).await;
+    let proxy =
+        Proxy::start_drafting(&upstream, generous_budget, Scripted::new(&["Sure,"], 0)).await;
     let read = read_until_done(&proxy, &chat_request()).await;
     assert_eq!(chat_stream_text(&read), "Sure, here it is.");
     tokio::time::sleep(Duration::from_millis(300)).await;

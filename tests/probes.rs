@@ -431,6 +431,54 @@ fn evasion_probes() -> Vec<Probe> {
     ]
 }
 
+/// What a red-team pass over the first default-deny build found (each leaked with 200).
+fn red_team_probes() -> Vec<Probe> {
+    let say = |s: &str| chat_with(json!({"messages": [{"role": "user", "content": s}]}));
+    let card_plain = "4111111111111111";
+    let mut org = probe(
+        "secret in OpenAI-Organization",
+        CHAT,
+        chat_with(json!({})),
+        &[AWS],
+    );
+    org.headers = vec![("openai-organization", AWS.to_string())];
+    org.fate = Fate::Refused(400);
+    let mut beta = probe(
+        "secret in anthropic-beta",
+        MESSAGES,
+        json!({"model": "c", "max_tokens": 1, "messages": []}),
+        &[AWS],
+    );
+    beta.headers = vec![("anthropic-beta", AWS.to_string())];
+    beta.fate = Fate::Refused(400);
+    let glued_id = format!("call_{AWS}");
+    vec![
+        probe("card followed by digits", CHAT, say(&format!("card {CARD} 12 items")), &[CARD]),
+        probe("dashed card followed by digits", CHAT, say("card 4111-1111-1111-1111 77"), &["4111-1111-1111-1111", "4111-"]),
+        probe("secret glued to an id prefix", CHAT, json!({"model": "m", "messages": [
+            {"role": "assistant", "tool_calls": [{"id": glued_id, "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": glued_id, "content": "ok"}]}), &[AWS]),
+        probe("secret glued to a model id", CHAT, json!({"model": format!("gpt-4o_{AWS}"), "messages": [{"role": "user", "content": "hi"}]}), &[AWS]),
+        refused("SSN as api-version", "/v1/chat/completions?api-version=536-22-8417", chat_with(json!({})), 400),
+        org,
+        beta,
+        probe("e-mail glued to more", CHAT, say(&format!("mail {EMAIL}_x and {EMAIL}2024 now")), &[EMAIL]),
+        probe("tag characters", CHAT, say("mail jane.roe@exam\u{E0041}ple-mail.com"), &["jane.roe@exam", "ple-mail.com"]),
+        probe("variation selectors", CHAT, say("card 4\u{FE0F}111 1111 1111 1111"), &["1111 1111 1111"]),
+        probe("combining marks", CHAT, say("mail jane.roe@\u{301}example-mail.com, card 4\u{301}111 1111 1111 1111"), &["example-mail.com", "1111 1111 1111"]),
+        probe("line separators", CHAT, say("card 4111\u{2028}1111\u{2028}1111\u{2028}1111"), &["1111\u{2028}1111", "1111\n1111"]),
+        probe("card groups on lines, doubled spaces, underscores, commas", CHAT,
+            say("a\n4111\n1111\n1111\n1111 b 4111  1111  1111  1111 c 4111_1111_1111_1111 d 4111,1111,1111,1111"),
+            &["4111\n1111", "4111  1111", "4111_1111", "4111,1111"]),
+        probe("other scripts' digits", CHAT, say("card ٤١١١ ١١١١ ١١١١ ١١١١, ssn ५३६-२२-८४१७"), &["١١١١ ١١١١", "५३६-२२-८४१७", card_plain]),
+        probe("HTML references", CHAT, say("mail jane.roe&#64;example-mail.com or jane.roe&#x40;example-mail.com or jane.roe&commat;example-mail.com"), &["example-mail.com"]),
+        probe("double percent-encoding", CHAT, say("https://x.example.net/?to=jane.roe%2540example-mail.com"), &["example-mail.com"]),
+        refused("token ids for embeddings", "/v1/embeddings", json!({"model": "e", "input": [[77, 97, 114, 99, 117, 115]]}), 400),
+        refused("token ids for completions", "/v1/completions", json!({"model": "m", "prompt": [77, 97, 114]}), 400),
+        probe("dashed IBAN", CHAT, say("iban DE89-3704-0044-0532-0130-00"), &["0532-0130-00", "DE89"]),
+    ]
+}
+
 /// Headers, query strings and paths.
 fn url_probes() -> Vec<Probe> {
     let mut header = probe("custom header", CHAT, chat_with(json!({})), &[EMAIL]);
@@ -520,6 +568,7 @@ async fn no_planted_value_reaches_the_upstream_in_any_field_shape_or_disguise() 
         shape_probes(),
         evasion_probes(),
         url_probes(),
+        red_team_probes(),
     ]
     .into_iter()
     .flatten()

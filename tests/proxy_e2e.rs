@@ -334,11 +334,11 @@ async fn client_headers_and_unknown_fields_pass_through() {
     let proxy = Proxy::start(&upstream, |_| {}).await;
     let mut body = chat("hello", false);
     body["some_future_field"] = json!({"nested": [1, 2.5, "x"]});
-    let req = Request::post(proxy.url("/v1/chat/completions?api-version=2024"))
+    let req = Request::post(proxy.url("/v1/chat/completions?api-version=2024-10-21"))
         .header("content-type", "application/json")
         .header("authorization", "Bearer sk-test-client-key")
         .header("openai-organization", "org-test")
-        .header("openai-project", "proj-test")
+        .header("openai-project", "proj_test")
         .header("anthropic-version", "2023-06-01")
         .header("accept-encoding", "gzip")
         .body(Full::new(Bytes::from(body.to_string())))
@@ -347,10 +347,10 @@ async fn client_headers_and_unknown_fields_pass_through() {
     assert_eq!(answer.status, 200);
     assert!(answer.headers.contains_key("x-veilgate-request-id"));
     let got = upstream.last();
-    assert_eq!(got.path, "/v1/chat/completions?api-version=2024");
+    assert_eq!(got.path, "/v1/chat/completions?api-version=2024-10-21");
     assert_eq!(got.headers["authorization"], "Bearer sk-test-client-key");
     assert_eq!(got.headers["openai-organization"], "org-test");
-    assert_eq!(got.headers["openai-project"], "proj-test");
+    assert_eq!(got.headers["openai-project"], "proj_test");
     assert_eq!(got.headers["anthropic-version"], "2023-06-01");
     assert_eq!(got.headers["accept-encoding"], "identity");
     assert_eq!(got.json()["some_future_field"], body["some_future_field"]);

@@ -117,7 +117,7 @@ impl Masker {
     /// the cache remembers are not run through the detectors again.
     pub fn detect(&self, texts: &[&str]) -> Result<Vec<Vec<Span>>, DetectError> {
         let Some(cache) = &self.cache else {
-            return self.run_detectors(texts, |_| true);
+            return self.run_detectors(texts, |_| true, DetectionCopy::of);
         };
         let keys: Vec<u128> = texts.iter().map(|t| cache.key(t)).collect();
         let mut found: Vec<Option<Vec<Span>>> = keys
@@ -127,9 +127,9 @@ impl Masker {
         let new: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
         if !new.is_empty() {
             let new_texts: Vec<&str> = new.iter().map(|&i| texts[i]).collect();
-            for (i, spans) in new
-                .into_iter()
-                .zip(self.run_detectors(&new_texts, |_| true)?)
+            for (i, spans) in
+                new.into_iter()
+                    .zip(self.run_detectors(&new_texts, |_| true, DetectionCopy::of)?)
             {
                 cache.put(keys[i], Arc::from(spans.as_slice()));
                 found[i] = Some(spans);
@@ -145,9 +145,9 @@ impl Masker {
         &self,
         texts: &[&str],
         runs: impl Fn(&dyn Detector) -> bool,
+        copy: fn(&str) -> Option<DetectionCopy>,
     ) -> Result<Vec<Vec<Span>>, DetectError> {
-        let copies: Vec<Option<DetectionCopy>> =
-            texts.iter().map(|t| DetectionCopy::of(t)).collect();
+        let copies: Vec<Option<DetectionCopy>> = texts.iter().map(|t| copy(t)).collect();
         let views: Vec<&str> = texts
             .iter()
             .zip(&copies)
@@ -197,17 +197,29 @@ impl Masker {
         rewrite(texts, vault, &self.policies, |refs| self.detect(refs))
     }
 
-    /// Masks `texts` like [`Masker::mask`] with the rules and dictionaries only: for
-    /// identifiers (model ids, ids the API issues, enum values), which the tagger would take
-    /// for names (`toolu_01A…` an address, `claude-3` a person), and for texts beyond the
-    /// tagger's budget when the configuration says so.
+    /// Masks `texts` like [`Masker::mask`] with the rules and dictionaries only, for texts
+    /// beyond the tagger's budget when the configuration says so.
     pub fn mask_rules_only(
         &self,
         texts: &mut [&mut String],
         vault: &mut Vault,
     ) -> Result<MaskOutcome, DetectError> {
         rewrite(texts, vault, &self.policies, |refs| {
-            self.run_detectors(refs, |d| d.name() != "tagger")
+            self.run_detectors(refs, |d| d.name() != "tagger", DetectionCopy::of)
+        })
+    }
+
+    /// Masks identifiers (model ids, ids the API issues, enum values) in place, with the
+    /// rules and dictionaries only, reading `_` as a space: the tagger takes `toolu_01A…` for
+    /// an address and `claude-3` for a person, while a secret glued to an id's prefix
+    /// (`call_AKIA…`) must still be found.
+    pub fn mask_identifiers(
+        &self,
+        texts: &mut [&mut String],
+        vault: &mut Vault,
+    ) -> Result<MaskOutcome, DetectError> {
+        rewrite(texts, vault, &self.policies, |refs| {
+            self.run_detectors(refs, |d| d.name() != "tagger", DetectionCopy::of_identifier)
         })
     }
 }

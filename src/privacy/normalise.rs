@@ -4,8 +4,10 @@
 //! before an e-mail's `@`, `jane%40example.com`, `jane\u0040example.com`: each is plain personal
 //! data to a reader and to the cloud model, and each slips past a rule written for the plain
 //! form. The detectors therefore read a normalised copy: NFKC per character, format
-//! characters (Unicode category Cf) removed, every kind of space a space, every dash a `-`,
-//! percent-escapes and JSON `\u` escapes resolved. An offset map leads each span found in the
+//! characters (Unicode category Cf, tag characters, variation selectors) and stray combining
+//! marks removed, every kind of space a space, line separators a line break, every dash a `-`,
+//! every decimal digit an ASCII one, percent-escapes (also double ones), JSON `\u` escapes and
+//! HTML character references resolved. An offset map leads each span found in the
 //! copy back to the exact original characters, so the mask covers what the client wrote.
 
 use unicode_normalization::UnicodeNormalization;
@@ -35,7 +37,18 @@ impl DetectionCopy {
     /// The copy of `text`, or `None` when it would equal `text` (most texts: the fast path
     /// looks at ASCII texts only for `%` and `\`).
     pub fn of(text: &str) -> Option<DetectionCopy> {
-        if text.is_ascii() && !text.bytes().any(|b| b == b'%' || b == b'\\') {
+        DetectionCopy::build(text, false)
+    }
+
+    /// The copy of an identifier (`call_AKIA…`, `gpt-4o_…`): also reads `_` as a space, so
+    /// that a value glued to an id's prefix stands as a word of its own.
+    pub fn of_identifier(text: &str) -> Option<DetectionCopy> {
+        DetectionCopy::build(text, true)
+    }
+
+    fn build(text: &str, underscores: bool) -> Option<DetectionCopy> {
+        let special = |b: u8| matches!(b, b'%' | b'\\' | b'&') || (underscores && b == b'_');
+        if text.is_ascii() && !text.bytes().any(special) {
             return None;
         }
         let mut copy = DetectionCopy {
@@ -46,7 +59,10 @@ impl DetectionCopy {
         let mut i = 0;
         let mut run_start = 0;
         while i < text.len() {
-            let (unit_len, replacement) = unit_at(text, i);
+            let (unit_len, replacement) = match text.as_bytes()[i] {
+                b'_' if underscores => (1, Some(" ".to_string())),
+                _ => unit_at(text, i),
+            };
             match replacement {
                 None => i += unit_len,
                 Some(rep) => {
@@ -118,7 +134,10 @@ impl DetectionCopy {
 /// copy, `None` when it is copied as it is.
 fn unit_at(text: &str, i: usize) -> (usize, Option<String>) {
     let rest = &text[i..];
-    if let Some((len, c)) = percent_escape(rest).or_else(|| json_escape(rest)) {
+    let escaped = percent_escape(rest)
+        .or_else(|| json_escape(rest))
+        .or_else(|| html_reference(rest));
+    if let Some((len, c)) = escaped {
         return (
             len,
             Some(normalise_char(c).unwrap_or_else(|| c.to_string())),
@@ -133,11 +152,17 @@ fn normalise_char(c: char) -> Option<String> {
     if c.is_ascii() {
         return None;
     }
-    if is_format(c) {
+    if is_format(c) || is_combining(c) {
         return Some(String::new());
     }
     if is_space(c) {
         return Some(" ".into());
+    }
+    if matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+        return Some("\n".into());
+    }
+    if let Some(d) = decimal_digit(c) {
+        return Some(d.to_string());
     }
     if is_dash(c) {
         return Some("-".into());
@@ -155,7 +180,31 @@ fn normalise_char(c: char) -> Option<String> {
 fn is_format(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Combining marks of the Latin, Greek and Cyrillic blocks and the symbol and half-mark
+/// blocks: NFKC per character leaves a decomposed accent (or one put after `@` or a digit) on
+/// its own; the copy drops it, so `ja\u{301}ne` reads as `jane` and the span still covers it.
+fn is_combining(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// The value of a decimal digit of any script (Arabic-Indic ٤, Devanagari ४, …), which NFKC
+/// leaves as it is.
+fn decimal_digit(c: char) -> Option<char> {
+    const ZEROS: [u32; 22] = [
+        0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+        0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0xA8D0,
+    ];
+    let u = c as u32;
+    ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&u))
+        .and_then(|&zero| char::from_digit(u - zero, 10))
 }
 
 /// Space separators other than the ASCII space (NBSP, thin and ideographic spaces, …).
@@ -174,8 +223,13 @@ fn is_dash(c: char) -> bool {
     )
 }
 
-/// `%XX` escapes (one to four of them) that spell one printable character.
+/// `%XX` escapes (one to four of them) that spell one printable character; a `%25` before
+/// them (the `%` itself escaped again, `%2540`) is part of each.
 fn percent_escape(s: &str) -> Option<(usize, char)> {
+    if let Some(rest) = s.strip_prefix("%25") {
+        let unit = format!("%{}", rest.get(..2)?);
+        return percent_escape(&unit).map(|(_, c)| (5, c));
+    }
     let b = s.as_bytes();
     let byte_at = |k: usize| -> Option<u8> {
         let at = 3 * k;
@@ -196,6 +250,39 @@ fn percent_escape(s: &str) -> Option<(usize, char)> {
     let bytes: Vec<u8> = (0..n).map(byte_at).collect::<Option<_>>()?;
     let c = std::str::from_utf8(&bytes).ok()?.chars().next()?;
     (!c.is_control()).then_some((3 * n, c))
+}
+
+/// An HTML character reference: `&#64;`, `&#x40;`, or one of the named ones that spell the
+/// characters of an address or number (`&commat;`, `&period;`, …).
+fn html_reference(s: &str) -> Option<(usize, char)> {
+    let body = s.strip_prefix('&')?;
+    let end = body.bytes().take(12).position(|b| b == b';')?;
+    let name = &body[..end];
+    let c = if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        char::from_u32(code).filter(|c| !c.is_control())?
+    } else {
+        match name {
+            "commat" => '@',
+            "period" => '.',
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            "nbsp" => ' ',
+            "hyphen" | "dash" => '-',
+            "plus" => '+',
+            "lowbar" => '_',
+            "colon" => ':',
+            "sol" => '/',
+            _ => return None,
+        }
+    };
+    Some((end + 2, c))
 }
 
 /// JSON string escapes left in text (`\u0040`, surrogate pairs, `\"`, `\/`, `\\`). `\n` and
@@ -264,6 +351,16 @@ mod tests {
         assert_eq!(copy("caf%C3%A9"), "café");
         assert_eq!(copy("C:\\new\\nina"), "C:\\new\\nina");
         assert_eq!(copy("100% sure"), "100% sure");
+        assert_eq!(copy("jane%2540example.com"), "jane@example.com");
+        assert_eq!(
+            copy("jane&#64;example&period;com &#x40; &commat;"),
+            "jane@example.com @ @"
+        );
+        assert_eq!(copy("fish & chips &copy; A&B;"), "fish & chips &copy; A&B;");
+        assert_eq!(copy("exam\u{E0041}ple\u{FE0F}.com"), "example.com");
+        assert_eq!(copy("ja\u{301}ne@\u{301}x.io"), "jane@x.io");
+        assert_eq!(copy("٤١١١ ١١١١ ५३६-२२"), "4111 1111 536-22");
+        assert_eq!(copy("4111\u{2028}1111"), "4111\n1111");
     }
 
     #[test]

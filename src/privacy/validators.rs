@@ -203,7 +203,7 @@ pub fn luhn(value: &str) -> bool {
                 sum += d;
                 count += 1;
             }
-            b' ' | b'-' | b'.' | b'/' => {}
+            b' ' | b'-' | b'.' | b'/' | b',' | b'_' | b'\n' | b'\t' | b'\r' => {}
             _ => return false,
         }
     }
@@ -233,7 +233,7 @@ pub fn iban_mod97(value: &str) -> bool {
     let mut n = 0;
     for b in value.bytes() {
         match b {
-            b' ' => {}
+            b' ' | b'-' => {}
             b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => {
                 if n == buf.len() {
                     return false;

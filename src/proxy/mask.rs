@@ -55,6 +55,8 @@ pub enum MaskError {
     OverBudget { chars: usize, budget: usize },
     /// A finding of a type whose policy is `block` (400).
     Blocked(EntityType),
+    /// Text sent as token ids, which no detector can read (400, like binary media).
+    TokenIds(WalkError),
 }
 
 /// The settings the mask phase follows (from `[privacy]`).
@@ -104,6 +106,18 @@ pub fn mask_body(
     mut body: Value,
     policy: &MaskPolicy,
 ) -> Result<MaskedBody, MaskError> {
+    if policy.binary_media == BinaryMedia::Refuse {
+        if let Some(path) = token_ids(route, &body) {
+            return Err(MaskError::TokenIds(WalkError {
+                message: format!(
+                    "{path} holds text as token ids, which veilgate cannot check for personal \
+                     data, so the request was not forwarded; send the text itself (LangChain: \
+                     check_embedding_ctx_length=False), or set privacy.binary_media = \"pass\""
+                ),
+                path,
+            }));
+        }
+    }
     let mut texts: Vec<String> = Vec::new();
     let mut identifiers: Vec<String> = Vec::new();
     let mut slots: Vec<Slot> = Vec::new();
@@ -148,7 +162,7 @@ pub fn mask_body(
     let mut outcome = {
         let mut refs: Vec<&mut String> = identifiers.iter_mut().collect();
         masker
-            .mask_rules_only(&mut refs, &mut vault)
+            .mask_identifiers(&mut refs, &mut vault)
             .map_err(MaskError::Detect)?
     };
     // The tagger's share of one request is bounded; beyond it the policy refuses, or the
@@ -192,6 +206,20 @@ pub fn mask_body(
         outcome,
         binary,
     })
+}
+
+/// Where a completions `prompt` or embeddings `input` holds token ids (an array of integers,
+/// or of such arrays): text in a form no detector reads.
+fn token_ids(route: Route, body: &Value) -> Option<String> {
+    let field = match route {
+        Route::Completions => "prompt",
+        Route::Embeddings => "input",
+        _ => return None,
+    };
+    let ids = |v: &Value| v.as_array().is_some_and(|a| a.iter().any(Value::is_number));
+    let value = body.get(field)?;
+    let nested = value.as_array().is_some_and(|a| a.iter().any(ids));
+    (ids(value) || nested).then(|| field.to_string())
 }
 
 /// How to read one visited string: its slot, and the text to mask when it is not `s` itself

@@ -364,6 +364,7 @@ async fn models(state: &State, req: Request<Incoming>, mut ctx: Ctx) -> Response
         return pipeline::refuse(state, ctx.id, ctx.route.as_str(), ctx.client, err, false);
     }
     let result = async {
+        upstream::check_forwarded_headers(req.headers())?;
         let uri = state.upstream.url_for(ctx.route, req.uri())?;
         let up = state.upstream.request(
             ctx.route,

@@ -296,6 +296,7 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
     .map_err(|_| ProxyError::internal("masking task failed; nothing was forwarded"))?
     .map_err(|e| match e {
         MaskError::Refused(e) => refused("binary_media_refused", e),
+        MaskError::TokenIds(e) => refused("token_ids_refused", e),
         MaskError::OverBudget { chars, budget } => ProxyError::over_budget(chars, budget),
         MaskError::Blocked(kind) => {
             let mut err = ProxyError::bad_request(
@@ -392,6 +393,7 @@ impl Destination {
         ctx: &Ctx,
         parts: hyper::http::request::Parts,
     ) -> Result<Destination, ProxyError> {
+        super::upstream::check_forwarded_headers(&parts.headers)?;
         Ok(Destination {
             uri: state.upstream.url_for(ctx.route, &parts.uri)?,
             headers: parts.headers,

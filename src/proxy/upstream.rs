@@ -54,18 +54,101 @@ const FORWARDED_REQUEST_HEADERS: [&str; 10] = [
     "idempotency-key",
 ];
 
+/// Whether `value` of the forwarded header `name` has the shape the API defines for it; a
+/// header is text that leaves unmasked, so anything else (a name, a key put in `OpenAI-Project`)
+/// is refused. Credentials go to the API that issued them and are not judged.
+fn header_shape_ok(name: &str, value: &[u8]) -> bool {
+    let Ok(v) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let token = |prefix: &str| {
+        v.strip_prefix(prefix).is_some_and(|rest| {
+            !rest.is_empty()
+                && rest.len() <= 64
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    };
+    let list = |extra: &[u8]| {
+        v.split(',').all(|t| {
+            let t = t.trim();
+            !t.is_empty()
+                && t.len() <= 64
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
+        })
+    };
+    match name {
+        "authorization" | "x-api-key" | "api-key" => true,
+        "openai-organization" => token("org-"),
+        "openai-project" => token("proj_"),
+        "openai-beta" => list(b"-_.="),
+        "anthropic-version" => is_api_date(v),
+        "anthropic-beta" => list(b"-"),
+        "idempotency-key" => ends_with_uuid(v),
+        "accept" => list(b"/*+.-; ="),
+        _ => false,
+    }
+}
+
+/// `YYYY-MM-DD`, optionally followed by `-preview` or another lower-case suffix (API versions).
+fn is_api_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let date = b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10);
+    let rest = &v[10.min(v.len())..];
+    date && (rest.is_empty()
+        || rest.strip_prefix('-').is_some_and(|s| {
+            !s.is_empty() && s.len() <= 20 && s.bytes().all(|c| c.is_ascii_lowercase())
+        }))
+}
+
+/// A value ending in a UUID (`stainless-python-retry-1b2c…`, the SDKs' idempotency keys).
+fn ends_with_uuid(v: &str) -> bool {
+    v.len() <= 128
+        && v.len() >= 36
+        && v[..v.len() - 36]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+        && v[v.len() - 36..].bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Refuses client headers the upstream would get (of [`FORWARDED_REQUEST_HEADERS`]) whose
+/// value is not of the API's shape, naming the header.
+pub fn check_forwarded_headers(headers: &HeaderMap) -> Result<(), ProxyError> {
+    for name in FORWARDED_REQUEST_HEADERS {
+        if headers
+            .get_all(name)
+            .iter()
+            .any(|v| !header_shape_ok(name, v.as_bytes()))
+        {
+            return Err(ProxyError::bad_request(
+                "invalid_header",
+                format!(
+                    "the {name} header is not of the form the API defines; veilgate forwards \
+                     headers only in that form, since it cannot mask them"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Query parameters forwarded on the API routes (Azure's `api-version`, the Anthropic SDK's
 /// `beta=true`), each with the shape its value must have; any other parameter is refused.
 fn allowed_query_param(name: &str, value: &str) -> bool {
-    let token = |max: usize| {
-        !value.is_empty()
-            && value.len() <= max
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-    };
     match name {
-        "api-version" => token(32),
+        "api-version" => is_api_date(value),
         "beta" => value == "true",
         _ => false,
     }
@@ -346,6 +429,35 @@ mod tests {
         copy_end_to_end(&from, &mut to);
         assert_eq!(to.len(), 1);
         assert_eq!(to["retry-after"], "3");
+    }
+
+    #[test]
+    fn forwarded_headers_and_api_versions_must_have_the_apis_shape() {
+        assert!(is_api_date("2024-10-21"));
+        assert!(is_api_date("2024-02-15-preview"));
+        assert!(!is_api_date("536-22-8417"));
+        assert!(!is_api_date("AKIA4HZQ7XK2M9PLR3TB"));
+        assert!(header_shape_ok("openai-organization", b"org-AbC123"));
+        assert!(!header_shape_ok(
+            "openai-organization",
+            b"AKIA4HZQ7XK2M9PLR3TB"
+        ));
+        assert!(!header_shape_ok(
+            "openai-project",
+            b"proj_jane.roe@example-mail.com"
+        ));
+        assert!(header_shape_ok(
+            "anthropic-beta",
+            b"prompt-caching-2024-07-31, files-api-2025-04-14"
+        ));
+        assert!(!header_shape_ok("anthropic-beta", b"AKIA4HZQ7XK2M9PLR3TB"));
+        assert!(header_shape_ok(
+            "idempotency-key",
+            b"stainless-python-retry-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+        ));
+        assert!(!header_shape_ok("idempotency-key", b"AKIA4HZQ7XK2M9PLR3TB"));
+        assert!(header_shape_ok("accept", b"application/json"));
+        assert!(header_shape_ok("accept", b"text/event-stream"));
     }
 
     #[test]

@@ -105,13 +105,48 @@ impl Rule {
                     }
                 }
             };
-            let accepted = ve > vs && self.accept(text, ms, me, vs, ve, out);
-            at = if accepted && me > ms {
-                me
+            let mut accepted = ve > vs && self.accept(text, ms, me, vs, ve, out);
+            let mut end = me;
+            if !accepted && locs.is_none() {
+                // A match that fails its checks may hold a shorter one that passes: a card
+                // followed by more digits ("4111 1111 1111 1111 12 items") fails Luhn as a
+                // whole. Try it cut back at each separator, longest first.
+                if let Some(cut) = self.shorter_match(text, ms, me, out) {
+                    (accepted, end) = (true, cut);
+                }
+            }
+            at = if accepted && end > ms {
+                end
             } else {
                 next_char(text, ms)
             };
         }
+    }
+
+    /// The longest prefix of the match `ms..me`, ending before a separator, that the regex
+    /// matches whole and that passes the checks (its span pushed); `None` if none does.
+    fn shorter_match(
+        &self,
+        text: &str,
+        ms: usize,
+        me: usize,
+        out: &mut Vec<Span>,
+    ) -> Option<usize> {
+        let mut cut = me;
+        while let Some(sep) = text[ms..cut].rfind(|c: char| !c.is_alphanumeric()) {
+            cut = ms + sep;
+            if cut == ms {
+                return None;
+            }
+            let whole = self
+                .regex
+                .find_at(&text[..cut], ms)
+                .is_some_and(|m| m.start() == ms && m.end() == cut);
+            if whole && self.accept(text, ms, cut, ms, cut, out) {
+                return Some(cut);
+            }
+        }
+        None
     }
 
     /// Checks one match and, when it passes, pushes its span.
