@@ -107,8 +107,8 @@ impl Rule {
             };
             let mut accepted = ve > vs && self.accept(text, ms, me, vs, ve, out);
             let mut end = me;
-            if !accepted && locs.is_none() {
-                // A match that fails its checks may hold a shorter one that passes: a card
+            if !accepted && locs.is_none() && !self.validators.is_empty() {
+                // A match that fails its validator may hold a shorter one that passes: a card
                 // followed by more digits ("4111 1111 1111 1111 12 items") fails Luhn as a
                 // whole. Try it cut back at each separator, longest first.
                 if let Some(cut) = self.shorter_match(text, ms, me, out) {
