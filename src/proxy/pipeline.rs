@@ -324,7 +324,9 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
         mask_ms = ctx.mask_ms,
         "body masked"
     );
-    if !masked.binary.is_empty() {
+    // The audit log records what left, or in report-only mode what would have: never raw
+    // values, and binary payloads withheld.
+    if original.is_some() || !masked.binary.is_empty() {
         ctx.audit_request = Some(masked.for_audit(route));
     }
     if let Some(original) = original {
@@ -335,8 +337,6 @@ async fn mask(state: &State, ctx: &mut Ctx, value: Value) -> Result<Bytes, Proxy
         );
         let bytes = serde_json::to_vec(&original)
             .map_err(|_| ProxyError::internal("could not encode the body"))?;
-        // The audit log records what would have left, never the raw values.
-        ctx.audit_request = Some(masked.for_audit(route));
         ctx.masked_request = Some(original);
         return Ok(Bytes::from(bytes));
     }
