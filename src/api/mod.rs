@@ -69,6 +69,21 @@ impl Route {
     }
 }
 
+/// A model id, as a body's `model` or a `/v1/models/{id}` path holds it: `gpt-4o-mini`,
+/// `ft:gpt-4o:org::abc`, `accounts/x/models/y`. Letters, digits and `. _ : -`, with `/` only
+/// between segments that are neither empty nor `.` or `..`; no spaces, `@` or escapes.
+pub fn is_model_id(id: &str) -> bool {
+    id.len() <= 256
+        && id.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

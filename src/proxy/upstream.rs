@@ -19,7 +19,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
 use super::error::ProxyError;
-use crate::api::Route;
+use crate::api::{is_model_id, Route};
 use crate::config::UpstreamConfig;
 
 /// Headers that describe one hop, or that the proxy sets itself, never copied across.
@@ -184,20 +184,6 @@ fn upstream_path(route: Route, client_path: &str) -> Result<String, ProxyError> 
             return Err(ProxyError::internal("a local route has no upstream"))
         }
     })
-}
-
-/// A model id as it may appear in a path: `gpt-4o`, `ft:gpt-4o:org::abc`,
-/// `accounts/x/models/y`; no dot segments, no escapes.
-fn is_model_id(id: &str) -> bool {
-    id.len() <= 256
-        && id.split('/').all(|seg| {
-            !seg.is_empty()
-                && seg != "."
-                && seg != ".."
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
-        })
 }
 
 /// The upstream API: where requests go and the client that takes them there.

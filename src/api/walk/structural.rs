@@ -33,7 +33,7 @@ pub(super) fn structural(key: &str, value: &Value) -> Option<Option<TextKind>> {
     let (check, kind): (fn(&str) -> bool, _) = match key {
         "role" => (|s| ROLES.contains(&s), None),
         "type" => (|s| TYPE_TAGS.contains(&s), None),
-        "model" => (is_model_id, Some(TextKind::Identifier)),
+        "model" => (crate::api::is_model_id, Some(TextKind::Identifier)),
         "id"
         | "tool_call_id"
         | "call_id"
@@ -153,15 +153,6 @@ const TYPE_TAGS: &[&str] = &[
     "page_location",
     "content_block_location",
 ];
-
-/// A model id: `gpt-4o-mini`, `claude-3-5-sonnet-latest`, `ft:gpt-4o:org::abc`,
-/// `accounts/x/models/y`. No spaces, no `@`.
-pub(super) fn is_model_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 256
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._:/-".contains(&b))
-}
 
 /// An id the API issues: a short lower-case prefix, `_` or `-`, then base62-ish characters
 /// with at least one digit (`call_abc123`, `toolu_01A…`, `resp_67cc…`, `file-abc123`).
