@@ -132,6 +132,11 @@ pub fn mask_body(
         let (slot, inner) = read(s, visit, policy.binary_media)?;
         if matches!(slot, Slot::Binary) {
             binary.push(visit.path.to_string());
+            // Passed as written, but a placeholder-like text in it still keeps its number
+            // from being given to a value masked elsewhere in the request.
+            if visit.author == Author::Client {
+                vault.reserve_existing(s);
+            }
         }
         let mut collect = |t: &mut String, _: &Visit| {
             // Placeholder-like text the client's side wrote survives the round trip; the
