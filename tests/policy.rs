@@ -27,13 +27,16 @@ fn reply(answer: &Answer) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn questions_about_public_places_leave_unchanged_but_contact_details_do_not() {
+async fn questions_about_public_knowledge_leave_unchanged_but_personal_context_does_not() {
     let upstream = echo().await;
     let proxy = Proxy::start(&upstream, |_| {}).await;
     for q in [
         "What is the capital of Australia?",
         "Plan three days in Barcelona for a family with kids.",
         "Which countries border Germany?",
+        "Who was Marie Curie?",
+        "Who painted the Mona Lisa?",
+        "What happened at the Battle of Waterloo?",
     ] {
         assert_eq!(
             post_json(&proxy, "/v1/chat/completions", &ask(q))
@@ -47,6 +50,11 @@ async fn questions_about_public_places_leave_unchanged_but_contact_details_do_no
     post_json(&proxy, "/v1/chat/completions", &ask(signature)).await;
     let sent = chat_text(&upstream.last().json());
     assert!(!sent.contains("Berlin") && !sent.contains("Jane"), "{sent}");
+    // A public figure's name on someone in the writer's life is that person's.
+    let note = "My colleague Marie Curie wants the quarterly report by Friday.";
+    post_json(&proxy, "/v1/chat/completions", &ask(note)).await;
+    let sent = chat_text(&upstream.last().json());
+    assert!(!sent.contains("Curie"), "{sent}");
     proxy.stop().await;
     // keep_public = false: every place is masked.
     let proxy = Proxy::start(&upstream, |c| c.privacy.keep_public = false).await;
