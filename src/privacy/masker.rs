@@ -13,7 +13,7 @@ use super::people::{name_parts, unify_types, People};
 use super::policy::{Action, Policies, REDACTED};
 use super::public::PublicKnowledge;
 use super::vault::normalise;
-use super::{fusion, DetectError, Detector, EntityType, Span, Vault};
+use super::{columns, fusion, DetectError, Detector, EntityType, Span, Vault};
 
 /// One masked value in one text.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +175,10 @@ impl Masker {
                     .filter_map(|s| trim_span(text, s))
                     .filter(|s| !self.allow.allows(&text[s.start..s.end]))
                     .collect();
-                let spans = fusion::resolve(spans);
+                // Cells a table's column types are added after fusion; the allow list
+                // holds for them too.
+                let mut spans = columns::fill(text, fusion::resolve(spans));
+                spans.retain(|s| !self.allow.allows(&text[s.start..s.end]));
                 match &self.public {
                     Some(public) => public.keep_public(text, spans),
                     None => spans,

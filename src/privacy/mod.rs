@@ -6,6 +6,7 @@
 //! back, in whole texts or in streamed fragments ([`stream`]).
 
 pub mod cache;
+pub mod columns;
 pub mod dictionary;
 pub mod everyday;
 pub mod fusion;
