@@ -216,9 +216,9 @@ impl PublicKnowledge {
             .into_iter()
             .zip(public)
             .filter(|(s, public)| {
-                !*public
-                    && !(s.kind == EntityType::Person
-                        && part_of(&kept_people, &text[s.start..s.end]))
+                let part_of_kept =
+                    s.kind == EntityType::Person && part_of(&kept_people, &text[s.start..s.end]);
+                !*public && !part_of_kept
             })
             .map(|(s, _)| s)
             .collect()
@@ -462,18 +462,16 @@ mod tests {
     fn a_part_of_a_kept_public_name_is_kept_with_it() {
         let p = PublicKnowledge::embedded();
         let text = "Albert Einstein was born in Ulm. Einstein later moved to Bern.";
+        let full = span(text, "Albert Einstein", EntityType::Person);
+        let start = text.rfind("Einstein").unwrap();
         let spans = vec![
-            span(text, "Albert Einstein", EntityType::Person),
-            span(text, "Einstein later", EntityType::Person),
-        ];
-        let spans = vec![spans[0].clone(), {
-            let start = text.rfind("Einstein").unwrap();
+            full.clone(),
             Span {
                 start,
                 end: start + "Einstein".len(),
-                ..spans[1].clone()
-            }
-        }];
+                ..full
+            },
+        ];
         assert_eq!(kept(&p, text, spans), ["Albert Einstein", "Einstein"]);
     }
 }
