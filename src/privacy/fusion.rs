@@ -7,7 +7,10 @@ use super::Span;
 /// higher score wins, then the longer span (rule authors order their rules by score).
 /// Between the model and the rules, the rules win whole: their matches passed a checksum or
 /// a format check and have exact bounds, so a model span that overlaps one is dropped (a
-/// phone number stays one phone number even where the model called "(415)" an address).
+/// phone number stays one phone number even where the model called "(415)" an address). One
+/// exception: a model span of the same type that contains a rule match is the same value
+/// read wider ("12 Elm Street" by the rule, "12 Elm Street, Springfield IL 62704" by the
+/// model), and the match grows to it, when it overlaps no other match.
 /// Returns disjoint spans sorted by start.
 pub fn resolve(spans: Vec<Span>) -> Vec<Span> {
     let (model, rules): (Vec<Span>, Vec<Span>) = spans
@@ -17,8 +20,16 @@ pub fn resolve(spans: Vec<Span>) -> Vec<Span> {
     let mut kept = by_score(rules);
     let ruled = kept.len();
     for span in by_score(model) {
-        if !kept[..ruled].iter().any(|r| r.overlaps(&span)) {
-            kept.push(span);
+        let hits: Vec<usize> = (0..ruled).filter(|&i| kept[i].overlaps(&span)).collect();
+        match hits[..] {
+            [] => kept.push(span),
+            [i] if kept[i].kind == span.kind
+                && span.start <= kept[i].start
+                && kept[i].end <= span.end =>
+            {
+                (kept[i].start, kept[i].end) = (span.start, span.end);
+            }
+            _ => {}
         }
     }
     kept.sort_by_key(|s| s.start);
@@ -115,6 +126,28 @@ mod tests {
             model(5, 14, EntityType::Person, 0.8),
         ]);
         assert_eq!(kept, vec![span(0, 10, EntityType::Email, 0.9)]);
+    }
+
+    #[test]
+    fn a_model_span_of_the_same_type_widens_the_rule_match_it_contains() {
+        let got = resolve(vec![
+            span(0, 13, EntityType::Address, 0.8),
+            model(0, 40, EntityType::Address, 0.7),
+        ]);
+        assert_eq!((got.len(), got[0].start, got[0].end), (1, 0, 40));
+        // Another type, or a model span that also reaches a second match: the rules win whole.
+        let got = resolve(vec![
+            span(0, 13, EntityType::Phone, 0.8),
+            model(0, 40, EntityType::Address, 0.7),
+        ]);
+        assert_eq!((got.len(), got[0].end), (1, 13));
+        let got = resolve(vec![
+            span(0, 13, EntityType::Address, 0.8),
+            span(20, 30, EntityType::Email, 0.9),
+            model(0, 40, EntityType::Address, 0.7),
+        ]);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].end, got[1].start), (13, 20));
     }
 
     #[test]
