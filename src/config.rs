@@ -193,7 +193,7 @@ impl Default for PrivacyConfig {
             onnxruntime: None,
             tagger_threads: 1,
             tagger_sessions: 2,
-            tagger_min_score: 0.5,
+            tagger_min_score: 0.35,
             tagger_weight: 0.8,
             detect_cache_entries: 4096,
             binary_media: BinaryMedia::Refuse,

@@ -23,8 +23,8 @@ static COMMON: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     words
 });
 
-/// Capitalised words that name a language, a nationality, a programming language or a
-/// unit, never a person, place or company on their own. Languages that are also common
+/// Capitalised words that name a language, a nationality, a programming language, a unit or
+/// a rank, never a person, place or company on their own. Languages that are also common
 /// given names (Julia, Ruby) are deliberately absent: "ask Julia" must stay masked.
 #[rustfmt::skip]
 const TERMS: &[&str] = &[
@@ -58,6 +58,8 @@ const TERMS: &[&str] = &[
     "bool", "str", "vec", "dict", "tuple", "null", "nil",
     // Units and scales.
     "celsius", "fahrenheit",
+    // Ranks in job titles ("Senior Software Engineer").
+    "senior", "junior",
 ];
 
 /// Pronouns, determiners, conjunctions and their contractions: never an entity, and never

@@ -159,6 +159,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=250, help="steps between resume states")
     ap.add_argument("--resume", action="store_true", help="continue from work/resume.pt if present")
+    ap.add_argument("--init", default=None, help="start from this checkpoint's weights (a second stage)")
     ap.add_argument("--subword-dropout", type=float, default=0.2,
                     help="share of words re-cut into other pieces, in half of the training examples")
     a = ap.parse_args()
@@ -177,6 +178,9 @@ def main():
     cfg = Config(tok.get_vocab_size(), len(LABELS), hidden_size=a.hidden, num_layers=a.layers,
                  num_heads=a.heads, ffn_size=a.ffn, max_positions=a.max_positions)
     model = Tagger(cfg)
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu", weights_only=False)["state_dict"])
+        log(f"initialised from {a.init}")
     log(f"model {count_params(model)} parameters, config {cfg.to_dict()}")
 
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
