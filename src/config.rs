@@ -151,8 +151,9 @@ pub struct PrivacyConfig {
     /// A request over `tagger_max_chars`: `refuse` (413, nothing forwarded) or `rules_only`
     /// (masked by the rules and dictionaries alone, names in it may leave).
     pub over_budget: OverBudget,
-    /// Keep places that identify nobody (countries, US states, cities of 20,000 people or
-    /// more) unmasked unless personal data stands beside them; false masks every place.
+    /// Keep public knowledge that identifies nobody (the places, people, works and
+    /// organisations of `models/public/`) unmasked unless personal context stands beside it;
+    /// false masks every name the detectors find.
     pub keep_public: bool,
     /// Per entity type: action, minimum score, allow- and deny-lists
     /// ([`crate::privacy::policy`]), keyed by the type's tag (`PERSON`, `US_SSN`, …).

@@ -69,6 +69,14 @@ pub fn fill(text: &str, mut spans: Vec<Span>) -> Vec<Span> {
             let Some(kind) = column_kind(text, &cells, &spans) else {
                 continue;
             };
+            // A typed column's findings are that column's values: never public knowledge.
+            for s in spans.iter_mut().filter(|s| {
+                s.kind == kind && cells[1..].iter().any(|&(a, b)| s.start < b && a < s.end)
+            }) {
+                if !s.source.ends_with(":column") {
+                    s.source = Arc::from(format!("{}:column", s.source));
+                }
+            }
             for &(a, b) in &cells[1..] {
                 let value = &text[a..b];
                 let free = !spans
@@ -179,10 +187,16 @@ fn column_kind(text: &str, cells: &[(usize, usize)], spans: &[Span]) -> Option<E
             found += 1;
         }
     }
-    // One finding decides a short table; a longer one needs two, so that one stray finding
-    // in a column of something else does not type it.
-    let needed = if cells.len() - 1 <= 4 { 1 } else { 2 };
-    kind.filter(|_| found >= needed)
+    // Two findings at least, so that one stray finding in a column of something else (or in
+    // comma-separated prose lines) does not type it; and never prose: cells that end a
+    // sentence are not a column of values.
+    let prose = cells[1..]
+        .iter()
+        .filter(|&&(a, b)| text[a..b].ends_with(['.', '!', '?']))
+        .count()
+        * 2
+        >= cells.len() - 1;
+    kind.filter(|_| found >= 2 && !prose)
 }
 
 /// Whether a cell can hold a value of `kind`: some letters, no e-mail or URL, not a sentence;
@@ -319,16 +333,25 @@ mod tests {
 
     #[test]
     fn a_column_takes_the_one_kind_found_in_it() {
-        let text = "id | who | city\n---|---|---\n1 | Ann Lee | Oslo\n2 | Bo Quist | Lund\n";
+        let text = "id | who | city\n---|---|---\n1 | Ann Lee | Oslo\n2 | Bo Quist | Lund\n3 | Cy Dahl | Umeå\n";
+        // One finding in a column is not enough.
         let spans = vec![span(text, "Ann Lee", EntityType::Person)];
+        assert_eq!(fill(text, spans).len(), 1);
+        let spans = vec![
+            span(text, "Ann Lee", EntityType::Person),
+            span(text, "Bo Quist", EntityType::Person),
+        ];
         let got = fill(text, spans);
         assert_eq!(
             values(text, &got),
             [
                 ("Ann Lee", EntityType::Person),
-                ("Bo Quist", EntityType::Person)
+                ("Bo Quist", EntityType::Person),
+                ("Cy Dahl", EntityType::Person)
             ]
         );
+        // The column's findings are its values, never kept as public names.
+        assert!(got.iter().all(|s| s.source.ends_with(":column")));
     }
 
     #[test]
@@ -363,6 +386,12 @@ mod tests {
         // Prose with commas is not a table.
         let text = "Hi, Ann.\nThanks, see you.\n";
         assert!(fill(text, vec![]).is_empty());
+        let text = "Sure, sounds good.\nAlso, Ann Lee agreed.\nThen, Bob Said Yes.\nLater, Everyone Went Home.\n";
+        let spans = vec![
+            span(text, "Ann Lee", EntityType::Person),
+            span(text, "Bob Said Yes", EntityType::Person),
+        ];
+        assert_eq!(fill(text, spans).len(), 2);
         // A header-named column does not mask numbers.
         let text = "name;score\n1;2\n3;4\n";
         assert!(fill(text, vec![]).is_empty());

@@ -30,55 +30,34 @@ const ORGS: &str = include_str!("../../models/public/orgs.txt");
 
 /// Types whose findings can be personal context for a name beside them: a city in the same
 /// line as an e-mail, a phone number or a street address is part of someone's contact details.
-const PERSONAL: [EntityType; 6] = [
+const PERSONAL: [EntityType; 8] = [
     EntityType::Address,
     EntityType::Email,
     EntityType::Phone,
     EntityType::Iban,
     EntityType::UsSsn,
     EntityType::CreditCard,
+    EntityType::DateOfBirth,
+    EntityType::Id,
 ];
 
 /// How far (bytes, same line) personal context reaches from a name.
 const CONTEXT: usize = 60;
 
+/// How many lines away personal data makes a name part of contact details (a signature's
+/// name two lines above its phone number).
+const CONTACT_LINES: usize = 3;
+
 /// Words that, right before a person's name, make it someone's: the person is in the
 /// writer's life, or is being written to. Compared lower-cased, as whole words.
-const PERSONAL_CUES: [&str; 34] = [
-    "my",
-    "our",
-    "your",
-    "his",
-    "her",
-    "their",
-    "colleague",
-    "coworker",
-    "co-worker",
-    "friend",
-    "boss",
-    "manager",
-    "neighbour",
-    "neighbor",
-    "wife",
-    "husband",
-    "partner",
-    "son",
-    "daughter",
-    "mom",
-    "mum",
-    "dad",
-    "brother",
-    "sister",
-    "client",
-    "customer",
-    "patient",
-    "tenant",
-    "dear",
-    "hi",
-    "hello",
-    "hey",
-    "mr.",
-    "mrs.",
+#[rustfmt::skip]
+const PERSONAL_CUES: [&str; 50] = [
+    "my", "our", "your", "his", "her", "their", "colleague", "coworker", "co-worker",
+    "friend", "boss", "manager", "neighbour", "neighbor", "wife", "husband", "partner",
+    "son", "daughter", "mom", "mum", "dad", "brother", "sister", "client", "customer",
+    "patient", "tenant", "dear", "hi", "hello", "hey", "mr", "mrs", "ms", "miss", "mx", "dr",
+    "thanks", "morning", "afternoon", "evening", "attn", "name", "employee", "i'm", "am",
+    "landlord", "hire", "in-law",
 ];
 
 /// How many words either side of a span may complete the public name it is part of.
@@ -192,20 +171,38 @@ impl PublicKnowledge {
             .filter(|s| PERSONAL.contains(&s.kind))
             .map(|s| (s.start, s.end))
             .collect();
-        let public: Vec<bool> = spans
+        let contact_lines: Vec<usize> = personal.iter().map(|&(a, _)| line_of(text, a)).collect();
+        // Context: no personal data on the same line or within [`CONTACT_LINES`] lines (a
+        // signature, a contact block), no cue word before a person, not a cell of a typed
+        // table column or a contact block's name line.
+        let free: Vec<bool> = spans
             .iter()
             .map(|s| {
-                matches!(
+                let line = line_of(text, s.start);
+                let kind = matches!(
                     s.kind,
                     EntityType::Person | EntityType::Location | EntityType::Organization
-                ) && self.names_public(text, s)
-                    && !personal
+                );
+                let listed_value =
+                    s.source.ends_with(":column") || s.source.ends_with(":contact-block");
+                let beside_personal = personal
+                    .iter()
+                    .any(|&(a, b)| near_on_one_line(text, (s.start, s.end), (a, b)))
+                    || contact_lines
                         .iter()
-                        .any(|&(a, b)| near_on_one_line(text, (s.start, s.end), (a, b)))
-                    && !(s.kind == EntityType::Person && after_personal_cue(text, s.start))
+                        .any(|&l| l.abs_diff(line) <= CONTACT_LINES);
+                let cue = s.kind == EntityType::Person && after_personal_cue(text, s.start);
+                kind && !listed_value && !beside_personal && !cue
             })
             .collect();
-        // The surname or first name of a public person kept in this text is that person.
+        let public: Vec<bool> = spans
+            .iter()
+            .zip(&free)
+            .map(|(s, &free)| free && self.names_public(text, s))
+            .collect();
+        // The surname of a public person kept in this text, written alone where the context
+        // is just as free, is that person ("Einstein" after "Albert Einstein"); a first name
+        // alone never is.
         let kept_people: Vec<String> = spans
             .iter()
             .zip(&public)
@@ -214,11 +211,12 @@ impl PublicKnowledge {
             .collect();
         spans
             .into_iter()
-            .zip(public)
-            .filter(|(s, public)| {
-                let part_of_kept =
-                    s.kind == EntityType::Person && part_of(&kept_people, &text[s.start..s.end]);
-                !*public && !part_of_kept
+            .zip(public.into_iter().zip(free))
+            .filter(|(s, (public, free))| {
+                let surname_of_kept = *free
+                    && s.kind == EntityType::Person
+                    && surname_of(&kept_people, &text[s.start..s.end]);
+                !*public && !surname_of_kept
             })
             .map(|(s, _)| s)
             .collect()
@@ -286,24 +284,33 @@ fn word_ends_after(after: &str, n: usize) -> Vec<usize> {
 /// Whether the word before `start` (same line) makes a person someone's ("my colleague Ann").
 fn after_personal_cue(text: &str, start: usize) -> bool {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let before = text[line_start..start].trim_end();
+    // "my colleague (Ann", "my colleague - Ann", "Dear Ms. Ann": the last word before the
+    // name, punctuation around it ignored.
+    let before = text[line_start..start].trim_end_matches(|c: char| !c.is_alphanumeric());
     let word = before
         .rsplit(char::is_whitespace)
         .next()
         .unwrap_or("")
         .trim_start_matches(|c: char| !c.is_alphanumeric())
-        .trim_end_matches([',', ':'])
         .to_lowercase();
     PERSONAL_CUES.contains(&word.as_str())
+        || PERSONAL_CUES
+            .iter()
+            .any(|cue| cue.starts_with("in-") && word.ends_with(cue))
 }
 
-/// Whether `value` is one word of a kept public person's name ("Curie" of "marie curie").
-fn part_of(kept_people: &[String], value: &str) -> bool {
+/// Whether `value` is the last word of a kept public person's name ("Curie" of "marie curie").
+fn surname_of(kept_people: &[String], value: &str) -> bool {
     let k = key(value);
     !k.contains(' ')
         && kept_people
             .iter()
-            .any(|p| p.contains(' ') && p.split(' ').any(|w| w == k))
+            .any(|p| p.contains(' ') && p.rsplit(' ').next() == Some(k.as_str()))
+}
+
+/// The 0-based line of byte `at`.
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at].bytes().filter(|&b| b == b'\n').count()
 }
 
 /// Whether two ranges of `text` are at most [`CONTEXT`] bytes apart with no line break
@@ -347,7 +354,7 @@ mod tests {
     #[test]
     fn a_public_place_beside_contact_details_stays_masked() {
         let p = PublicKnowledge::embedded();
-        let text = "What is the capital of Australia?\nJane, Berlin, +49 171 1234567";
+        let text = "What is the capital of Australia?\n\n\n\nJane, Berlin, +49 171 1234567";
         let spans = vec![
             span(text, "Australia", EntityType::Location),
             span(text, "Berlin", EntityType::Location),
@@ -473,5 +480,43 @@ mod tests {
             },
         ];
         assert_eq!(kept(&p, text, spans), ["Albert Einstein", "Einstein"]);
+    }
+
+    #[test]
+    fn a_kept_name_lends_nothing_to_its_parts_in_personal_context() {
+        let p = PublicKnowledge::embedded();
+        let text = "Who was Alan Turing?\nMy colleague Turing is on leave.\nHi Alan, call me.";
+        let full = span(text, "Alan Turing", EntityType::Person);
+        let turing = text.rfind("Turing").unwrap();
+        let alan = text.rfind("Alan").unwrap();
+        let spans = vec![
+            full.clone(),
+            Span {
+                start: turing,
+                end: turing + 6,
+                ..full.clone()
+            },
+            Span {
+                start: alan,
+                end: alan + 4,
+                ..full
+            },
+        ];
+        assert_eq!(kept(&p, text, spans), ["Alan Turing"]);
+        // A public name in a signature, two lines above the phone number, stays masked.
+        let text = "Thanks,\nJohn Lennon\n\nMobile: 415-555-0199";
+        let spans = vec![
+            span(text, "John Lennon", EntityType::Person),
+            span(text, "415-555-0199", EntityType::Phone),
+        ];
+        assert!(kept(&p, text, spans).is_empty());
+        // Titles and punctuation before the name are cues too.
+        for text in [
+            "Send it to Mr Albert Einstein.",
+            "My colleague (Albert Einstein) is out.",
+        ] {
+            let spans = vec![span(text, "Albert Einstein", EntityType::Person)];
+            assert!(kept(&p, text, spans).is_empty(), "{text}");
+        }
     }
 }
