@@ -33,14 +33,14 @@ def token_labels(offsets, special_mask, spans):
     return labels
 
 
-def decode(label_ids):
-    """Spans (first_token, last_token_exclusive, type) from BIO label ids. An I- that does not
-    continue a span of its type opens a new one (lenient, as most token-classification
-    pipelines do)."""
+def decode(label_ids, labels=LABELS):
+    """Spans (first_token, last_token_exclusive, type) from BIO label ids over `labels`. An I-
+    that does not continue a span of its type opens a new one (lenient, as most
+    token-classification pipelines do)."""
     spans = []
     cur = None
     for i, lid in enumerate(label_ids):
-        lab = LABELS[lid] if lid >= 0 else "O"
+        lab = labels[lid] if lid >= 0 else "O"
         if lab == "O":
             if cur:
                 spans.append(tuple(cur))

@@ -33,9 +33,7 @@ def export_teacher(ckpt, base, out_dir):
     fp32, int8 = os.path.join(out_dir, "teacher.onnx"), os.path.join(out_dir, "teacher.int8.onnx")
     if os.path.exists(int8):
         return int8
-    model = T.Teacher(base, len(T.LABELS))
-    model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
-    model.eval()
+    model = T.load(ckpt, base)
     ids = torch.ones(1, 16, dtype=torch.long)
     torch.onnx.export(Exportable(model), (ids, torch.ones_like(ids), torch.zeros_like(ids)), fp32,
                       input_names=["input_ids", "attention_mask", "case_shapes"], output_names=["logits"],

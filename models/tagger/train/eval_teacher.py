@@ -21,18 +21,8 @@ SETS = [os.path.join(HERE, "../../../benches/data", f) for f in ("uner_en_pud.js
 
 
 def predict(model, tok, texts):
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(texts), 32):
-            part = texts[i:i + 32]
-            enc = T.encode(tok, part, 256)
-            data = [(ids, shapes, [0] * len(ids)) for ids, shapes, _, _ in enc]
-            ids, mask, shp, _ = T.collate(data, list(range(len(data))))
-            pred = model(ids, mask, shp).argmax(-1)
-            for r, (tids, _, offs, words) in enumerate(enc):
-                labels = [0 if w is None else p for p, w in zip(pred[r, :len(tids)].tolist(), words)]
-                out.append([(offs[a][0], offs[b - 1][1], t) for a, b, t in T.spans_of(labels)])
-    return out
+    return [found for i in range(0, len(texts), 32)
+            for _, _, found in T.predict(model, tok, texts[i:i + 32], 256)]
 
 
 def main():
@@ -42,9 +32,7 @@ def main():
     ap.add_argument("--sets", nargs="*", default=SETS)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    model = T.Teacher(a.base, len(T.LABELS))
-    model.load_state_dict(torch.load(a.teacher, map_location="cpu", weights_only=False)["state_dict"])
-    model.eval()
+    model = T.load(a.teacher, a.base)
     tok = T.tokenizer_for(a.base)
     for path in a.sets:
         rows = [json.loads(l) for l in open(path, encoding="utf-8")]

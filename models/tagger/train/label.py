@@ -70,26 +70,18 @@ def main():
     texts = texts[a.start: a.start + a.chunks]
     T.log(f"{len(texts)} chunks to label")
 
-    ck = torch.load(a.teacher, map_location="cpu", weights_only=False)
     tok = T.tokenizer_for(a.base)
-    model = T.Teacher(a.base, len(T.LABELS))
-    model.load_state_dict(ck["state_dict"])
-    model.eval()
+    model = T.load(a.teacher, a.base)
     counts = {t: 0 for t in T.TYPES}
-    with open(a.out, "w", encoding="utf-8") as out, torch.no_grad():
+    with open(a.out, "w", encoding="utf-8") as out:
         for start in range(0, len(texts), 64):
             part = texts[start:start + 64]
-            enc = T.encode(tok, part, 128)
-            data = [(ids, shapes, [0] * len(ids)) for ids, shapes, _, _ in enc]
-            ids, mask, shp, _ = T.collate(data, list(range(len(data))))
-            pred = model(ids, mask, shp).argmax(-1)
-            for r, (text, (tids, _, offs, words)) in enumerate(zip(part, enc)):
-                labels = [0 if w is None else p for p, w in zip(pred[r, :len(tids)].tolist(), words)]
+            for text, (tids, offs, found) in zip(part, T.predict(model, tok, part, 128)):
                 spans = []
-                for first, last, typ in T.spans_of(labels):
+                for s, e, typ in found:
                     counts[typ] += 1
                     if typ != "MISC":
-                        spans.append([offs[first][0], offs[last - 1][1], typ])
+                        spans.append([s, e, typ])
                 if len(tids) >= 128:  # cut by the teacher's window: label only what it saw
                     text = text[: offs[126][1]]
                     spans = [s for s in spans if s[1] <= len(text)]

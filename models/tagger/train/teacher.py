@@ -41,6 +41,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from common import decode
+from train import batches
+
 T0 = time.time()
 TYPES = ["PERSON", "LOCATION", "ORGANIZATION", "ADDRESS", "MISC"]
 LABELS = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]
@@ -187,28 +190,6 @@ def to_data(tok, examples, max_len):
             for (ids, shapes, offs, words), (_, spans) in zip(enc, examples)]
 
 
-def batches(data, tokens_per_batch, rng):
-    idx = list(range(len(data)))
-    if rng:
-        rng.shuffle(idx)
-    out = []
-    for c in range(0, len(idx), 4000):
-        part = sorted(idx[c:c + 4000], key=lambda i: len(data[i][0]))
-        cur, longest = [], 0
-        for i in part:
-            n = len(data[i][0])
-            if cur and max(longest, n) * (len(cur) + 1) > tokens_per_batch:
-                out.append(cur)
-                cur, longest = [], 0
-            cur.append(i)
-            longest = max(longest, n)
-        if cur:
-            out.append(cur)
-    if rng:
-        rng.shuffle(out)
-    return out
-
-
 def collate(data, b):
     n = max(len(data[i][0]) for i in b)
     ids = torch.zeros(len(b), n, dtype=torch.long)
@@ -225,24 +206,31 @@ def collate(data, b):
 
 
 def spans_of(label_ids):
-    spans, cur = [], None
-    for i, lid in enumerate(label_ids):
-        lab = LABELS[lid] if lid >= 0 else "O"
-        if lab == "O":
-            if cur:
-                spans.append(tuple(cur))
-            cur = None
-            continue
-        p, typ = lab.split("-", 1)
-        if p == "B" or cur is None or cur[2] != typ:
-            if cur:
-                spans.append(tuple(cur))
-            cur = [i, i + 1, typ]
-        else:
-            cur[1] = i + 1
-    if cur:
-        spans.append(tuple(cur))
-    return spans
+    """Token spans (first, last_exclusive, type) from the teacher's BIO label ids."""
+    return decode(label_ids, LABELS)
+
+
+def load(ckpt, base):
+    """The fine-tuned teacher of checkpoint `ckpt`, ready to predict."""
+    model = Teacher(base, len(LABELS))
+    model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
+    model.eval()
+    return model
+
+
+def predict(model, tok, texts, max_len):
+    """Per text (one batch): its token ids, token offsets and predicted character spans
+    (start, end, type)."""
+    enc = encode(tok, texts, max_len)
+    data = [(ids, shapes, [0] * len(ids)) for ids, shapes, _, _ in enc]
+    ids, mask, shp, _ = collate(data, list(range(len(data))))
+    with torch.no_grad():
+        pred = model(ids, mask, shp).argmax(-1)
+    out = []
+    for r, (tids, _, offs, words) in enumerate(enc):
+        labels = [0 if w is None else p for p, w in zip(pred[r, :len(tids)].tolist(), words)]
+        out.append((tids, offs, [(offs[a][0], offs[b - 1][1], t) for a, b, t in spans_of(labels)]))
+    return out
 
 
 def evaluate(model, data):
@@ -251,7 +239,7 @@ def evaluate(model, data):
     fp = dict(tp)
     fn = dict(tp)
     with torch.no_grad():
-        for b in batches(data, 8192, None):
+        for b in batches(data, 8192, None, shuffle=False):
             ids, mask, shp, lab = collate(data, b)
             pred = model(ids, mask, shp).argmax(-1)
             for r, i in enumerate(b):
