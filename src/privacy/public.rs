@@ -171,14 +171,18 @@ impl PublicKnowledge {
             .filter(|s| PERSONAL.contains(&s.kind))
             .map(|s| (s.start, s.end))
             .collect();
-        let contact_lines: Vec<usize> = personal.iter().map(|&(a, _)| line_of(text, a)).collect();
+        // Line numbers by binary search over the line breaks, found once per text (this
+        // runs on every request's text).
+        let breaks: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+        let line_of = |at: usize| breaks.partition_point(|&b| b < at);
+        let contact_lines: Vec<usize> = personal.iter().map(|&(a, _)| line_of(a)).collect();
         // Context: no personal data on the same line or within [`CONTACT_LINES`] lines (a
         // signature, a contact block), no cue word before a person, not a cell of a typed
         // table column or a contact block's name line.
         let free: Vec<bool> = spans
             .iter()
             .map(|s| {
-                let line = line_of(text, s.start);
+                let line = line_of(s.start);
                 let kind = matches!(
                     s.kind,
                     EntityType::Person | EntityType::Location | EntityType::Organization
@@ -306,11 +310,6 @@ fn surname_of(kept_people: &[String], value: &str) -> bool {
         && kept_people
             .iter()
             .any(|p| p.contains(' ') && p.rsplit(' ').next() == Some(k.as_str()))
-}
-
-/// The 0-based line of byte `at`.
-fn line_of(text: &str, at: usize) -> usize {
-    text[..at].bytes().filter(|&b| b == b'\n').count()
 }
 
 /// Whether two ranges of `text` are at most [`CONTEXT`] bytes apart with no line break
