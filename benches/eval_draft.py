@@ -20,6 +20,13 @@ neither of which the model was trained or tuned on, and reports for each:
 - grounded: of the drafted, the share of openers whose words are all words of the prompt or
   function words (`benches/data/function_words.txt`): openers that assert nothing the user
   did not say;
+- informative: of the drafted, the share of openers of at least 3 words with at least one
+  content word of the prompt ("The capital of Australia is", not "The most");
+- eligible / drafted of eligible: the prompts the proxy would draft for at all (English, form
+  left free: the engine's own gate) and the share of those that got an opener;
+- teacher@2 (with --teacher FILE, teacher_openers.py output for draft_heldout): of the
+  drafted, the share whose first two words are the teacher's first two words (case and
+  punctuation folded);
 - the engine's timings and why drafts stopped.
 
 --calibrate instead grids the start and stop thresholds on the dev split (the 300 corpus pairs
@@ -67,6 +74,15 @@ def grounded(prompt, opener):
     return all(w in known for w in words_of(opener))
 
 
+def informative(prompt, opener):
+    said = set(words_of(prompt)) - FUNCTION_WORDS
+    return len(opener.split()) >= 3 and any(w in said for w in words_of(opener))
+
+
+def first_two(text):
+    return words_of(" ".join(text.split()[:2]))
+
+
 def pct(values, p):
     if not values:
         return float("nan")
@@ -83,9 +99,10 @@ def run(binary, rows, env=None):
     return results
 
 
-def score(rows, results):
+def score(rows, results, teacher=None):
     drafted = [r for r in results if r["drafted"]]
     n = max(1, len(drafted))
+    eligible = [r for r in results if r.get("eligible", True)]
 
     def starts(r, k=None):
         opener = r["opener"].split()
@@ -101,6 +118,13 @@ def score(rows, results):
         "match2_of_drafted": round(sum(starts(r, 2) for r in drafted) / n, 4),
         "full_match_of_drafted": round(sum(starts(r) for r in drafted) / n, 4),
         "grounded_of_drafted": round(sum(grounded(rows[r["id"]]["prompt"], r["opener"]) for r in drafted) / n, 4),
+        "informative_of_drafted": round(sum(informative(rows[r["id"]]["prompt"], r["opener"]) for r in drafted) / n, 4),
+        "eligible_share": round(len(eligible) / len(rows), 4),
+        "drafted_of_eligible": round(sum(r["drafted"] for r in eligible) / max(1, len(eligible)), 4),
+        **({"teacher_match2_of_drafted": round(
+            sum(first_two(r["opener"]) == first_two(teacher[r["id"]]) for r in drafted if r["id"] in teacher)
+            / max(1, sum(r["id"] in teacher for r in drafted)), 4),
+            "teacher_compared": sum(r["id"] in teacher for r in drafted)} if teacher else {}),
         "first_word_ms_p50": round(pct([r["first_word_ms"] for r in drafted], 0.5), 2),
         "first_word_ms_p99": round(pct([r["first_word_ms"] for r in drafted], 0.99), 2),
         "prompt_step_ms_p50": round(pct([r["first_token_ms"] for r in results], 0.5), 2),
@@ -151,6 +175,8 @@ def main():
     ap.add_argument("--samples", type=int, default=0, help="print this many drafted openers per set")
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "veilgate"))
+    ap.add_argument("--teacher", default=os.path.join(ROOT, "models", "draft", "train", "teacher", "heldout.jsonl"),
+                    help="the teacher's openers for draft_heldout (teacher_openers.py --split heldout)")
     a = ap.parse_args()
     if a.calibrate:
         calibrate(a.binary)
@@ -161,7 +187,10 @@ def main():
         if a.limit:
             rows = rows[: a.limit]
         results = run(a.binary, rows)
-        report[name] = score(rows, results)
+        teacher = None
+        if name == "draft_heldout" and os.path.exists(a.teacher):
+            teacher = {t["i"]: t["opener"] for t in map(json.loads, open(a.teacher, encoding="utf-8"))}
+        report[name] = score(rows, results, teacher)
         if a.samples:
             report[name]["samples"] = samples(rows, results, a.samples)
     if a.json:

@@ -3,14 +3,17 @@
 //!
 //! Without `--jsonl`, all of stdin is one user prompt and one JSON object comes out:
 //! `{"opener", "drafted", "stop", "prompt_tokens", "tokens", "words", "first_token_ms",
-//! "first_word_ms", "total_ms", "tokens_per_s"}`. With `--jsonl`, each input line
-//! `{"id", "prompt"}` gives one output line with the same fields and its `id`.
+//! "first_word_ms", "total_ms", "tokens_per_s", "eligible"}`. With `--jsonl`, each input
+//! line `{"id", "prompt"}` gives one output line with the same fields and its `id`.
+//! `eligible` says whether the proxy would draft for this prompt at all (English, form left
+//! free: [`crate::draft::fit`]); the opener is drafted either way, for evaluation.
 
 use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 
+use crate::draft::fit::{constrains_form, looks_english};
 use crate::draft::{Draft, DraftModel, Turn};
 
 #[derive(Serialize)]
@@ -21,6 +24,7 @@ struct Output<'a> {
     #[serde(flatten)]
     draft: &'a Draft,
     tokens_per_s: f64,
+    eligible: bool,
 }
 
 #[derive(Deserialize)]
@@ -43,8 +47,9 @@ pub fn run(
         input
             .read_to_string(&mut prompt)
             .context("stdin is not valid UTF-8")?;
-        let draft = draft_one(model, prompt.trim_end())?;
-        serde_json::to_writer(&mut *output, &result(None, &draft))?;
+        let prompt = prompt.trim_end();
+        let draft = draft_one(model, prompt)?;
+        serde_json::to_writer(&mut *output, &result(None, prompt, &draft))?;
         writeln!(output)?;
         return Ok(());
     }
@@ -60,7 +65,8 @@ pub fn run(
             );
         };
         let draft = draft_one(model, &parsed.prompt)?;
-        serde_json::to_writer(&mut *output, &result(Some(&parsed.id), &draft))?;
+        let out = result(Some(&parsed.id), &parsed.prompt, &draft);
+        serde_json::to_writer(&mut *output, &out)?;
         writeln!(output)?;
     }
     Ok(())
@@ -72,7 +78,7 @@ fn draft_one(model: &DraftModel, prompt: &str) -> anyhow::Result<Draft> {
         .map_err(|e| anyhow::anyhow!("draft model: {e}"))
 }
 
-fn result<'a>(id: Option<&'a serde_json::Value>, draft: &'a Draft) -> Output<'a> {
+fn result<'a>(id: Option<&'a serde_json::Value>, prompt: &str, draft: &'a Draft) -> Output<'a> {
     // Decoding speed: the tokens after the first over the time they took.
     let decode_ms = draft.total_ms - draft.first_token_ms;
     let tokens_per_s = if draft.tokens > 1 && decode_ms > 0.0 {
@@ -85,5 +91,6 @@ fn result<'a>(id: Option<&'a serde_json::Value>, draft: &'a Draft) -> Output<'a>
         opener: &draft.text,
         draft,
         tokens_per_s,
+        eligible: looks_english(prompt) && !constrains_form(prompt),
     }
 }

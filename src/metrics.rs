@@ -18,11 +18,12 @@ const MASK_BUCKETS: [f64; 10] = [
 const UPSTREAM_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 const DRAFT_BUCKETS: [f64; 10] = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0];
 /// What became of a draft (see `proxy::splice::DraftReport::outcome`).
-const DRAFT_OUTCOMES: [&str; 8] = [
+const DRAFT_OUTCOMES: [&str; 9] = [
     "continued",
     "unconfident",
     "busy",
     "format",
+    "ungrounded",
     "late",
     "failed",
     "cloud_error",

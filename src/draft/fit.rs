@@ -3,8 +3,10 @@
 //! A drafted opener is the reply's first words, written before the cloud has read the
 //! request. It must never be wrong in kind, so the draft stays out of the way when:
 //! - the prompt constrains the form of the answer ("Answer only yes or no", "Return only the
-//!   code", "in one word", "as JSON", "Translate …"): the right reply has no opening words
-//!   to draft, and "Sure, here is" would break it ([`constrains_form`]);
+//!   code", "in one word", "as JSON", "Translate …"), asks for another language ("Answer in
+//!   German"), fixes the start ("Start your answer with 'Sure'") or asks for code, a list or
+//!   a table first: the right reply has no opening words to draft, and "Sure, here is" would
+//!   break it ([`constrains_form`]);
 //! - the prompt is not in English, the only language the shipped model writes
 //!   ([`looks_english`]).
 //!
@@ -37,7 +39,25 @@ static FORM: LazyLock<Regex> = LazyLock::new(|| {
         r"\bcorrect\s+the\s+(grammar|spelling)\b",
         r"\b(respond|reply|answer)\s+(in|with)\s+(the\s+)?(format|following\s+format|a\s+number|a\s+letter|a\s+word|one\s+of)\b",
         r"\b(choose|pick|select)\s+(one|the\s+correct|the\s+right|an?\s+option)\b",
+        // Another language: "Answer in German", "… in French please."
+        r"\b(answer|reply|respond|response|write|explain|speak|say|tell)\b[^.?!\n]{0,40}\bin\s+(LANGS)\b",
+        r"\bin\s+(LANGS)(\s+(please|only))?\s*[.!?]?\s*$",
+        // A fixed start: "Start your answer with 'Sure'", "begin with the words …"
+        r"\b(start|begin)\s+(your|the|each)\s+(answer|reply|response|message|output|text)\s+with\b",
+        r"\b(start|begin)\s+with\s+(the\s+(word|words|phrase|sentence)\s+)?[\x22'\u{201C}\u{2018}\u{AB}]",
+        // Code first: "Write a Python function …", "Give me the SQL query", "write code to …"
+        r"\b(write|give|create|implement|generate|show|provide|make|code)\s+(me\s+)?(a|an|the|some)\s+([\w+#.-]+\s+){0,2}(function|script|program|class|method|snippet|regex|regular\s+expression|query|code)\b",
+        r"\b(write|give|show)\s+(me\s+)?(the\s+)?code\b",
+        // A list or a table first: "List five …", "Give me a list of …", "in bullet points"
+        r"^\s*(please\s+)?(list|enumerate|tabulate)\b",
+        r"\b(give|make|create|write|provide|generate|compile|produce)\s+(me\s+)?(a|an)\s+([\w-]+\s+){0,2}(list|table|checklist)\b",
+        r"\b(bullet(ed)?\s+(points?|list)|numbered\s+list|(as|in)\s+a\s+(list|table))\b",
     ];
+    let langs = "german|french|spanish|italian|portuguese|dutch|polish|turkish|russian|chinese|\
+        mandarin|cantonese|japanese|korean|arabic|hindi|bengali|urdu|persian|farsi|swedish|\
+        danish|norwegian|finnish|greek|hebrew|ukrainian|czech|slovak|hungarian|romanian|\
+        vietnamese|thai|indonesian|malay|tagalog|swahili|latin|esperanto";
+    let patterns: Vec<String> = patterns.iter().map(|p| p.replace("LANGS", langs)).collect();
     Regex::new(&format!("(?i)(?:{})", patterns.join("|"))).expect("form patterns compile")
 });
 
@@ -166,6 +186,13 @@ mod tests {
             "Summarise this in exactly 3 sentences.",
             "Is 7 prime? True or false.",
             "Don't explain, just give me the number.",
+            "What is a black hole? Answer in German.",
+            "Explain photosynthesis in French please",
+            "Start your answer with 'Sure'. What is 2+2?",
+            "Write a Python function that reverses a string.",
+            "Give me a list of five fruits.",
+            "List the planets of the solar system.",
+            "Summarise the causes of the war in bullet points.",
         ] {
             assert!(constrains_form(p), "{p}");
         }
@@ -180,6 +207,9 @@ mod tests {
             "Write a short poem about the sea.",
             "Why is the sky blue?",
             "Give me three ideas for a birthday party.",
+            "Is Brie popular in French cuisine?",
+            "How do I start with Rust?",
+            "What does a list comprehension do in Python?",
         ] {
             assert!(!constrains_form(p), "{p}");
         }

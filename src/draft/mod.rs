@@ -32,7 +32,7 @@ use tokenizers::Tokenizer;
 use crate::config::DraftConfig;
 use crate::onnx;
 pub use opener::Stop;
-use opener::{visible, visible_final, word_count};
+use opener::{visible, visible_final, word_count, Grounding};
 use sample::{Sampler, Sampling};
 use template::ChatTemplate;
 pub use template::Turn;
@@ -290,6 +290,7 @@ impl DraftModel {
             return Ok(Draft::nothing(Stop::Busy, ms()));
         };
         let prompt = self.prompt(turns)?;
+        let ground = Grounding::new(turns.iter().map(|t| t.content.as_str()));
         let salt = prompt.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &t| {
             (h ^ t as u64).wrapping_mul(0x100_0000_01b3)
         });
@@ -340,7 +341,7 @@ impl DraftModel {
             if generated.len() < opts.start_tokens {
                 continue;
             }
-            let (end, stop) = visible(&text, opts.max_words);
+            let (end, stop) = visible(&text, opts.max_words, &ground);
             if end > shown {
                 if !sink(&text[shown..end]) {
                     break (Stop::Cancelled, false);
@@ -359,7 +360,7 @@ impl DraftModel {
         // start check passed; a reply that ended before them never drafts.
         let started = generated.len() >= opts.start_tokens;
         if stop != Stop::Unconfident && stop != Stop::Cancelled && last_word_whole && started {
-            let end = visible_final(&text, opts.max_words).max(shown);
+            let end = visible_final(&text, opts.max_words, &ground).max(shown);
             if end > shown && sink(&text[shown..end]) {
                 first_word_ms.get_or_insert_with(ms);
                 shown = end;

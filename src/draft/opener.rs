@@ -5,6 +5,12 @@
 //! have finished differently. Drafting stops after `max_words` words, after the first
 //! sentence, or at the first line break (a list or a heading is starting). A word that is a
 //! list marker or code is never shown: drafting stops before it.
+//!
+//! An opener never asserts what the user did not say: it stops before the first content word
+//! the conversation does not hold ([`Grounding`]), so "The capital of Australia is Canberra."
+//! shows "The capital of Australia is" and the cloud says the fact.
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 
@@ -32,6 +38,8 @@ pub enum Stop {
     Busy,
     /// The next word was a list marker or code, which an opener never shows.
     Format,
+    /// The next word was a content word the conversation does not hold.
+    Ungrounded,
 }
 
 /// Abbreviations whose full stop does not end a sentence.
@@ -39,9 +47,110 @@ const ABBREVIATIONS: [&str; 12] = [
     "e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "st.", "no.", "approx.", "u.s.",
 ];
 
+/// Words an opener may show though the conversation does not hold them: function words and
+/// acknowledgements, which assert nothing about the world. Quantifiers and judgements
+/// ("most", "many", "best", "first", "yes", "no") are content: "The most" answers "How many
+/// planets…" wrongly, "No," answers a question.
+#[rustfmt::skip]
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "is", "are", "was", "were",
+    "be", "been", "being", "am", "do", "does", "did", "has", "have", "had", "having", "will",
+    "would", "shall", "should", "can", "could", "may", "might", "must", "of", "in", "on", "at",
+    "to", "for", "from", "by", "with", "about", "as", "into", "onto", "over", "under",
+    "between", "through", "during", "before", "after", "above", "below", "up", "down", "out",
+    "off", "than", "then", "so", "and", "or", "but", "nor", "not", "if", "because", "while",
+    "when", "where", "which", "who", "whom", "whose", "what", "why", "how", "there", "here",
+    "i", "you", "he", "she", "we", "they", "me", "him", "her", "us", "them", "my", "your",
+    "his", "our", "their", "one", "some", "any", "all", "each", "every", "both", "either",
+    "such", "own", "same", "very", "too", "also", "just", "only", "sure", "certainly",
+    "absolutely", "okay", "ok", "of course", "let", "let's", "here's", "there's", "it's",
+    "that's", "i'm", "i'd", "i'll", "you're", "we're", "they're", "don't", "doesn't", "isn't",
+    "aren't", "can't", "won't", "dear", "hi", "hello", "hey", "thanks", "thank", "glad",
+    "happy", "help",
+];
+
+/// The words of a conversation, folded to rough stems, against which an opener's words are
+/// checked: a content word may be shown only when the conversation holds it (any form:
+/// "planet" for "planets", "improve" for "improved"; numbers and names exactly).
+pub struct Grounding {
+    stems: Option<HashSet<String>>,
+}
+
+impl Grounding {
+    /// The grounding of a conversation whose messages are `texts`.
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Grounding {
+        let stems = texts
+            .into_iter()
+            .flat_map(pieces)
+            .map(|piece| stem(&piece))
+            .collect();
+        Grounding { stems: Some(stems) }
+    }
+
+    /// Holds every word: drafting without the grounding rule.
+    pub fn anything() -> Grounding {
+        Grounding { stems: None }
+    }
+
+    /// Whether `word` (as the model wrote it, punctuation included) asserts nothing the
+    /// conversation does not say.
+    pub fn holds(&self, word: &str) -> bool {
+        let Some(stems) = &self.stems else {
+            return true;
+        };
+        let lower = word.to_lowercase().replace('\u{2019}', "'");
+        let core = lower.trim_matches(|c: char| !c.is_alphanumeric());
+        FUNCTION_WORDS.contains(&core)
+            || pieces(core)
+                .all(|p| FUNCTION_WORDS.contains(&p.as_str()) || stems.contains(&stem(&p)))
+    }
+}
+
+/// The alphanumeric runs of `text`, lower-cased, a possessive "'s" dropped.
+fn pieces(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .map(|w| {
+            let w = w.to_lowercase().replace('\u{2019}', "'");
+            let w = w.trim_matches('\'');
+            w.strip_suffix("'s").unwrap_or(w).to_owned()
+        })
+        .filter(|w| !w.is_empty())
+}
+
+/// A rough English stem: "planets" and "planet", "improved" and "improve", "recipes" and
+/// "recipe" meet; numbers and short words stay as they are.
+fn stem(word: &str) -> String {
+    if word.chars().any(|c| c.is_ascii_digit()) || word.chars().count() <= 3 {
+        return word.to_owned();
+    }
+    let mut w = word.to_owned();
+    for (suffix, with) in [
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("ly", ""),
+        ("s", ""),
+    ] {
+        if w.len() >= suffix.len() + 3
+            && w.ends_with(suffix)
+            && !(suffix == "s" && w.ends_with("ss"))
+        {
+            w.truncate(w.len() - suffix.len());
+            w.push_str(with);
+            break;
+        }
+    }
+    if w.len() > 3 && w.ends_with('e') {
+        w.pop();
+    }
+    w
+}
+
 /// How much of `text` (the drafted reply so far, leading whitespace removed) can be shown,
 /// as a byte length ending on a whole word, and whether drafting should stop there.
-pub fn visible(text: &str, max_words: usize) -> (usize, Option<Stop>) {
+pub fn visible(text: &str, max_words: usize, ground: &Grounding) -> (usize, Option<Stop>) {
     let mut end = 0;
     let mut words = 0;
     let mut word_start = None;
@@ -56,6 +165,9 @@ pub fn visible(text: &str, max_words: usize) -> (usize, Option<Stop>) {
             let line_start = line_start.is_empty() || line_start.ends_with(['\n', ':']);
             if is_format(&text[start..i], line_start) {
                 return (end, Some(Stop::Format));
+            }
+            if !ground.holds(&text[start..i]) {
+                return (end, Some(Stop::Ungrounded));
             }
             words += 1;
             end = i;
@@ -75,12 +187,12 @@ pub fn visible(text: &str, max_words: usize) -> (usize, Option<Stop>) {
 
 /// The length of `text` once its last word is known to be whole (the model ended, or its
 /// next token began a new word), capped by the same stops as [`visible`].
-pub fn visible_final(text: &str, max_words: usize) -> usize {
+pub fn visible_final(text: &str, max_words: usize, ground: &Grounding) -> usize {
     let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || c == '\u{FFFD}');
     let mut closed = String::with_capacity(trimmed.len() + 1);
     closed.push_str(trimmed);
     closed.push(' ');
-    visible(&closed, max_words).0
+    visible(&closed, max_words, ground).0
 }
 
 fn ends_sentence(word: &str) -> bool {
@@ -131,39 +243,109 @@ pub fn word_count(text: &str) -> usize {
 mod tests {
     use super::*;
 
+    fn shown(text: &str, max_words: usize) -> (usize, Option<Stop>) {
+        visible(text, max_words, &Grounding::anything())
+    }
+
+    fn shown_final(text: &str, max_words: usize) -> usize {
+        visible_final(text, max_words, &Grounding::anything())
+    }
+
+    /// What an opener drafted as `text` shows for a conversation of `prompt`.
+    fn grounded(prompt: &str, text: &str) -> String {
+        let ground = Grounding::new([prompt]);
+        let end = visible_final(text, 12, &ground);
+        text[..end].to_owned()
+    }
+
     #[test]
-    fn only_whole_words_are_visible() {
-        assert_eq!(visible("The capi", 8), (3, None));
-        assert_eq!(visible("The capital of", 8), (11, None));
-        assert_eq!(visible("Hel", 8), (0, None));
+    fn an_opener_stops_before_what_the_user_did_not_say() {
+        let capital = "What is the capital of Australia?";
+        assert_eq!(
+            grounded(capital, "The capital of Australia is Canberra."),
+            "The capital of Australia is"
+        );
+        // Forms of the prompt's words, numbers and names, exactly or by stem.
+        assert_eq!(
+            grounded(
+                "How can I improve my sleep?",
+                "Improving your sleep can be done"
+            ),
+            "Improving your sleep can be"
+        );
+        assert_eq!(
+            grounded(
+                "How many planets are in the solar system?",
+                "There are 8 planets"
+            ),
+            "There are"
+        );
+        assert_eq!(
+            grounded(
+                "Tell me about Australia's cities",
+                "Australia's largest city"
+            ),
+            "Australia's"
+        );
+        // Acknowledgements and function words are fine; judgements are not.
+        assert_eq!(
+            grounded("Write a letter to my mom", "Sure, here is a letter"),
+            "Sure, here is a letter"
+        );
+        assert_eq!(
+            grounded("Write a letter to my mom", "Dear Mom,"),
+            "Dear Mom,"
+        );
+        assert_eq!(grounded("Is Paris bigger than London?", "No, Paris is"), "");
+        assert_eq!(
+            grounded("How many planets are in the solar system?", "The most"),
+            "The"
+        );
+        assert_eq!(
+            grounded("Give me 3 tips", "Here are 3 tips"),
+            "Here are 3 tips"
+        );
+        assert_eq!(grounded("Give me 3 tips", "Here are 5 tips"), "Here are");
+        // Words of other turns count too: the conversation, not only the last prompt.
+        let ground = Grounding::new(["Who wrote Hamlet?", "And Macbeth?"]);
+        assert!(
+            ground.holds("Hamlet,") && ground.holds("Macbeth.") && !ground.holds("Shakespeare")
+        );
+    }
+
+    #[test]
+    fn only_whole_words_are_shown() {
+        assert_eq!(shown("The capi", 8), (3, None));
+        assert_eq!(shown("The capital of", 8), (11, None));
+        assert_eq!(shown("Hel", 8), (0, None));
     }
 
     #[test]
     fn stops_after_max_words() {
         let text = "one two three four five six";
-        assert_eq!(visible(text, 4), (18, Some(Stop::Words)));
+        assert_eq!(shown(text, 4), (18, Some(Stop::Words)));
         assert_eq!(&text[..18], "one two three four");
         // The fourth word is not whole until something follows it.
-        assert_eq!(visible("one two three four", 4), (13, None));
+        assert_eq!(shown("one two three four", 4), (13, None));
     }
 
     #[test]
     fn stops_at_the_first_sentence_end_but_not_at_abbreviations_or_numbers() {
-        assert_eq!(visible("Sure! Here it is", 8), (5, Some(Stop::Sentence)));
-        assert_eq!(visible("Use e.g. flour and", 8), (14, None));
-        assert_eq!(visible("Step 3. Mix the", 8), (11, None));
-        assert_eq!(visible("It is 3.5 kg", 8), (9, None));
-        assert_eq!(visible("Why? Because", 8), (4, Some(Stop::Sentence)));
+        assert_eq!(shown("Sure! Here it is", 8), (5, Some(Stop::Sentence)));
+        assert_eq!(shown("Use e.g. flour and", 8), (14, None));
+        assert_eq!(shown("Step 3. Mix the", 8), (11, None));
+        assert_eq!(shown("It is 3.5 kg", 8), (9, None));
+        assert_eq!(shown("Why? Because", 8), (4, Some(Stop::Sentence)));
     }
 
     #[test]
     fn a_line_break_ends_the_opener() {
         assert_eq!(
-            visible("Here are the steps:\n1. Preheat", 8),
+            shown("Here are the steps:\n1. Preheat", 8),
             (19, Some(Stop::Line))
         );
         // A leading blank line is not a stop: no word yet.
-        assert_eq!(visible("\nHello there", 8), (6, None));
+        assert_eq!(shown("\nHello there", 8), (6, None));
     }
 
     #[test]
@@ -179,25 +361,25 @@ mod tests {
             "`x` is",
             "a. Yes ",
         ] {
-            assert_eq!(visible(text, 8), (0, Some(Stop::Format)), "{text}");
+            assert_eq!(shown(text, 8), (0, Some(Stop::Format)), "{text}");
         }
         assert_eq!(
-            visible("Here is the code: def add", 8),
+            shown("Here is the code: def add", 8),
             (17, Some(Stop::Format))
         );
-        assert_eq!(visible("It costs 3.5 dollars (about", 8), (20, None));
+        assert_eq!(shown("It costs 3.5 dollars (about", 8), (20, None));
         // A dash inside a line, a year and keywords inside a sentence are prose.
-        assert_eq!(visible("Sure - it opened in 2019. ", 8), (25, None));
-        assert_eq!(visible("It comes from a class of ", 8), (24, None));
-        assert_eq!(visible("It costs $5 a month ", 8), (19, None));
-        assert_eq!(visible("Yes, it is. ", 8).1, Some(Stop::Sentence));
+        assert_eq!(shown("Sure - it opened in 2019. ", 8), (25, None));
+        assert_eq!(shown("It comes from a class of ", 8), (24, None));
+        assert_eq!(shown("It costs $5 a month ", 8), (19, None));
+        assert_eq!(shown("Yes, it is. ", 8).1, Some(Stop::Sentence));
     }
 
     #[test]
     fn the_final_word_counts_once_the_model_has_ended() {
-        assert_eq!(visible_final("The answer is 42", 8), 16);
-        assert_eq!(visible_final("Paris is the capital.  ", 8), 21);
-        assert_eq!(visible_final("one two three four five", 3), 13);
-        assert_eq!(visible_final("caf\u{FFFD}", 8), 3);
+        assert_eq!(shown_final("The answer is 42", 8), 16);
+        assert_eq!(shown_final("Paris is the capital.  ", 8), 21);
+        assert_eq!(shown_final("one two three four five", 3), 13);
+        assert_eq!(shown_final("caf\u{FFFD}", 8), 3);
     }
 }

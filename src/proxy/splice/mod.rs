@@ -166,6 +166,7 @@ fn not_drafted(stats: &Draft) -> &'static str {
     match stats.stop {
         Stop::Busy => "busy",
         Stop::Format => "format",
+        Stop::Ungrounded => "ungrounded",
         _ => "unconfident",
     }
 }
