@@ -291,11 +291,13 @@ async fn a_continuation_that_repeats_or_skips_the_space_joins_without_doubled_or
         ("of the work.", "Here is a summary of the work."),
         // Punctuation goes straight on.
         (": three points.", "Here is a summary: three points."),
-        // A different start is kept whole.
+        // A restart is kept whole, after an ellipsis: the opener reads as broken off.
         (
             "Actually, there is no summary.",
-            "Here is a summary Actually, there is no summary.",
+            "Here is a summary\u{2026} Actually, there is no summary.",
         ),
+        // A name continues the sentence.
+        ("Berlin and Paris.", "Here is a summary Berlin and Paris."),
     ] {
         let (text, _) = continued_with("vllm", cloud).await;
         assert_eq!(text, want, "cloud {cloud:?}");

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::api::Route;
 use crate::draft::fit::{constrains_form, looks_english};
 use crate::draft::Turn;
+use crate::privacy::everyday::is_common;
 
 /// Below this `max_tokens` the opener would be a large share of the whole answer (or all
 /// of it), and the client asked for a short one: such requests are not drafted.
@@ -176,19 +177,39 @@ impl Iterator for Normalised<'_> {
     }
 }
 
-/// What goes between the opener and a continuation that does not start with one: a space
-/// when a word would otherwise be glued to the opener's last word.
-pub fn joiner(opener: &str, continuation: &str) -> &'static str {
+/// What goes between the opener and a continuation that does not start with it. Usually a
+/// space when a word would otherwise be glued to the opener's last word, else nothing. When
+/// the cloud visibly restarted instead of continuing (the opener stops mid-sentence and the
+/// cloud begins with a capitalised everyday word: "The most" + "Regular exercise…"), an
+/// ellipsis, so that the opener reads as broken off and the cloud's sentence as a new one
+/// ("The most… Regular exercise…"); a name ("… is" + "Canberra.") continues as usual. None
+/// while the continuation's first word is not whole yet and more text may come (`ended`
+/// false): the caller holds the text until it is.
+pub fn joiner(opener: &str, continuation: &str, ended: bool) -> Option<&'static str> {
+    let lead = continuation.trim_start();
+    let mid_sentence = !opener
+        .trim_end()
+        .ends_with(['.', '!', '?', ':', ';', '\u{2026}']);
+    if mid_sentence && lead.starts_with(char::is_uppercase) {
+        let first: String = lead
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}'))
+            .collect();
+        if first.len() == lead.len() && !ended {
+            return None;
+        }
+        let word = first.to_lowercase().replace('\u{2019}', "'");
+        if word != "i" && !word.starts_with("i'") && is_common(&word) {
+            let spaced = continuation.starts_with(char::is_whitespace);
+            return Some(if spaced { "\u{2026}" } else { "\u{2026} " });
+        }
+    }
     let opener_open = opener.chars().last().is_some_and(|c| !c.is_whitespace());
     let starts_word = continuation
         .chars()
         .next()
         .is_some_and(|c| c.is_alphanumeric() || matches!(c, '(' | '"' | '\'' | '“' | '*' | '-'));
-    if opener_open && starts_word {
-        " "
-    } else {
-        ""
-    }
+    Some(if opener_open && starts_word { " " } else { "" })
 }
 
 /// How the upstream takes the opener in a continuation request (`upstream.prefill`).
@@ -360,10 +381,31 @@ mod tests {
 
     #[test]
     fn joiner_adds_a_space_only_between_words() {
-        assert_eq!(joiner("Sure! Here are", "the steps"), " ");
-        assert_eq!(joiner("Sure! Here are", " the steps"), "");
-        assert_eq!(joiner("The capital is Paris", ". It"), "");
-        assert_eq!(joiner("Sure!", "\nHere"), "");
+        let join = |opener, cloud| joiner(opener, cloud, true).unwrap();
+        assert_eq!(join("Sure! Here are", "the steps"), " ");
+        assert_eq!(join("Sure! Here are", " the steps"), "");
+        assert_eq!(join("The capital is Paris", ". It"), "");
+        assert_eq!(join("Sure!", "\nHere"), "");
+    }
+
+    #[test]
+    fn a_cloud_that_restarts_mid_sentence_is_joined_with_an_ellipsis() {
+        let join = |opener, cloud| joiner(opener, cloud, true).unwrap();
+        assert_eq!(join("The most", "Regular exercise helps."), "\u{2026} ");
+        assert_eq!(join("The most", " Regular exercise"), "\u{2026}");
+        assert_eq!(
+            join("The capital of Australia is", "The capital city of"),
+            "\u{2026} "
+        );
+        // Names and "I" continue the sentence; after a full stop a capital is no restart.
+        assert_eq!(join("The capital of Australia is", "Canberra."), " ");
+        assert_eq!(join("The capital of Australia is", " Canberra."), "");
+        assert_eq!(join("Honestly,", "I think so"), " ");
+        assert_eq!(join("Sure.", "Regular exercise"), " ");
+        // The first word must be whole before it can be judged.
+        assert_eq!(joiner("The most", "Reg", false), None);
+        assert_eq!(joiner("The most", "Regular ", false), Some("\u{2026} "));
+        assert_eq!(joiner("The most", "Reg", true), Some(" "));
     }
 
     #[test]

@@ -161,6 +161,15 @@ pub(super) async fn respond(
     ))))
 }
 
+/// Where the cloud's `text` starts after the opener and what joins it, once no more text
+/// comes: all of it was a repeat of (part of) the opener, or it differs and is joined.
+fn settle(text: &str, opener: &str) -> (usize, &'static str) {
+    match overlap(text, opener) {
+        Overlap::Differ => (0, joiner(opener, text, true).unwrap_or("")),
+        _ => (text.len(), ""),
+    }
+}
+
 /// The outcome of a draft that wrote nothing.
 fn not_drafted(stats: &Draft) -> &'static str {
     match stats.stop {
@@ -670,20 +679,23 @@ impl Splice<'_> {
         self.emit(out).await
     }
 
-    /// Starts the continuation's text after the opener: a repeated opener is dropped, and a
-    /// space goes between words.
+    /// Starts the continuation's text after the opener: a repeated opener is dropped, a
+    /// space goes between words, and a visible restart gets an ellipsis ([`joiner`]).
     async fn join_continuation(&mut self, cont: &mut CloudStream) -> Result<(), Ended> {
         let mut text = String::new();
         let mut held = Vec::new();
         loop {
-            let end = match cont.next().await {
+            let (end, glue) = match cont.next().await {
                 Some(Cloud::Chunk(chunk)) if chunk.get("error").is_none() => {
                     text.push_str(content_of(&chunk).unwrap_or(""));
                     held.push(chunk);
                     match overlap(&text, &self.opener) {
                         Overlap::Pending => continue,
-                        Overlap::Match(end) => end,
-                        Overlap::Differ => 0,
+                        Overlap::Match(end) => (end, ""),
+                        Overlap::Differ => match joiner(&self.opener, &text, false) {
+                            Some(glue) => (0, glue),
+                            None => continue,
+                        },
                     }
                 }
                 Some(Cloud::Raw(raw)) => {
@@ -692,16 +704,11 @@ impl Splice<'_> {
                 }
                 Some(other) => {
                     cont.queue.push_front(other);
-                    text.len()
+                    settle(&text, &self.opener)
                 }
-                None => text.len(),
+                None => settle(&text, &self.opener),
             };
             let rest = &text[end..];
-            let glue = if end == 0 {
-                joiner(&self.opener, rest)
-            } else {
-                ""
-            };
             return self.release(&format!("{glue}{rest}"), held).await;
         }
     }
