@@ -226,6 +226,9 @@ pub struct DraftConfig {
     pub max_new_tokens: usize,
     /// Most words in an opener.
     pub max_words: usize,
+    /// Fewest words an opener that stops mid-sentence may show: a shorter fragment ("The")
+    /// says nothing and only constrains the cloud, so the request goes out plain instead.
+    pub min_words: usize,
     /// The first this many tokens decide whether to draft at all ...
     pub start_tokens: usize,
     /// ... by the geometric mean of their probabilities against this.
@@ -253,6 +256,7 @@ impl Default for DraftConfig {
             context_tokens: 512,
             max_new_tokens: 24,
             max_words: 6,
+            min_words: 3,
             start_tokens: 2,
             start_threshold: 0.1,
             stop_threshold: 0.2,
@@ -389,6 +393,7 @@ impl Config {
         check("draft.context_tokens", d.context_tokens, 1, 32_768)?;
         check("draft.max_new_tokens", d.max_new_tokens, 1, 1024)?;
         check("draft.max_words", d.max_words, 1, 100)?;
+        check("draft.min_words", d.min_words, 1, 100)?;
         check("draft.start_tokens", d.start_tokens, 1, 64)?;
         check("draft.start_threshold", d.start_threshold, 0.0, 1.0)?;
         check("draft.stop_threshold", d.stop_threshold, 0.0, 1.0)?;

@@ -32,7 +32,7 @@ use tokenizers::Tokenizer;
 use crate::config::DraftConfig;
 use crate::onnx;
 pub use opener::Stop;
-use opener::{visible, visible_final, word_count, Grounding};
+use opener::{releasable, visible, visible_final, word_count, Grounding};
 use sample::{Sampler, Sampling};
 use template::ChatTemplate;
 pub use template::Turn;
@@ -64,6 +64,11 @@ pub struct DraftOptions {
     pub max_new_tokens: usize,
     /// Most words in an opener.
     pub max_words: usize,
+    /// Fewest words of an opener that stops mid-sentence ([`opener::releasable`]).
+    pub min_words: usize,
+    /// Whether an opener stops before the first content word the conversation does not hold
+    /// ([`Grounding`]). Always on in the proxy; off only to test the engine's mechanics.
+    pub grounded: bool,
     /// The first this many tokens decide whether to draft at all...
     pub start_tokens: usize,
     /// ...by the geometric mean of their probabilities against this.
@@ -84,6 +89,8 @@ impl DraftOptions {
             context_tokens: draft.context_tokens,
             max_new_tokens: draft.max_new_tokens.max(1),
             max_words: draft.max_words.max(1),
+            min_words: draft.min_words.clamp(1, draft.max_words.max(1)),
+            grounded: true,
             start_tokens: draft.start_tokens.max(1),
             start_threshold: draft.start_threshold,
             stop_threshold: draft.stop_threshold,
@@ -290,7 +297,11 @@ impl DraftModel {
             return Ok(Draft::nothing(Stop::Busy, ms()));
         };
         let prompt = self.prompt(turns)?;
-        let ground = Grounding::new(turns.iter().map(|t| t.content.as_str()));
+        let ground = if self.opts.grounded {
+            Grounding::new(turns.iter().map(|t| t.content.as_str()))
+        } else {
+            Grounding::anything()
+        };
         let salt = prompt.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &t| {
             (h ^ t as u64).wrapping_mul(0x100_0000_01b3)
         });
@@ -342,7 +353,7 @@ impl DraftModel {
                 continue;
             }
             let (end, stop) = visible(&text, opts.max_words, &ground);
-            if end > shown {
+            if end > shown && releasable(&text[..end], stop, opts.min_words) {
                 if !sink(&text[shown..end]) {
                     break (Stop::Cancelled, false);
                 }
@@ -361,7 +372,11 @@ impl DraftModel {
         let started = generated.len() >= opts.start_tokens;
         if stop != Stop::Unconfident && stop != Stop::Cancelled && last_word_whole && started {
             let end = visible_final(&text, opts.max_words, &ground).max(shown);
-            if end > shown && sink(&text[shown..end]) {
+            let ended = (stop == Stop::Eos).then_some(Stop::Eos);
+            if end > shown
+                && releasable(&text[..end], ended, opts.min_words)
+                && sink(&text[shown..end])
+            {
                 first_word_ms.get_or_insert_with(ms);
                 shown = end;
             }

@@ -234,6 +234,16 @@ fn is_format(word: &str, line_start: bool) -> bool {
         || (word.contains('(') && !word.starts_with('('))
 }
 
+/// Whether the opener `shown` (the whole words so far) may go out, given why drafting stops
+/// there (`stop`, None while it goes on): once it has `min_words` words, or when it is a
+/// complete unit however short (a sentence, a line such as "Dear Mom,", the whole reply).
+/// Until then its words are held back; a fragment that stops short ("The", "The most") is
+/// never shown, and the request goes out plain.
+pub fn releasable(shown: &str, stop: Option<Stop>, min_words: usize) -> bool {
+    word_count(shown) >= min_words
+        || matches!(stop, Some(Stop::Sentence | Stop::Line | Stop::Eos)) && !shown.is_empty()
+}
+
 /// Number of words in `text`.
 pub fn word_count(text: &str) -> usize {
     text.split_whitespace().count()
@@ -373,6 +383,19 @@ mod tests {
         assert_eq!(shown("It comes from a class of ", 8), (24, None));
         assert_eq!(shown("It costs $5 a month ", 8), (19, None));
         assert_eq!(shown("Yes, it is. ", 8).1, Some(Stop::Sentence));
+    }
+
+    #[test]
+    fn a_fragment_shorter_than_min_words_is_held_and_never_shown() {
+        assert!(!releasable("The", None, 3));
+        assert!(!releasable("The most", Some(Stop::Ungrounded), 3));
+        assert!(!releasable("The capital", Some(Stop::Unsure), 3));
+        assert!(releasable("The capital of", None, 3));
+        // Complete units may be short.
+        assert!(releasable("Dear Mom,", Some(Stop::Line), 3));
+        assert!(releasable("Sure!", Some(Stop::Sentence), 3));
+        assert!(releasable("Yes", Some(Stop::Eos), 3));
+        assert!(!releasable("", Some(Stop::Line), 3));
     }
 
     #[test]
