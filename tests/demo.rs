@@ -140,3 +140,43 @@ async fn the_demo_upstream_quotes_masked_text_and_the_client_sees_the_values() {
     }
     assert!(logs.contains("demo mode"), "{logs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_continues_a_drafted_opener_and_never_shows_the_proxys_instruction() {
+    let proxy = ServeProcess::start(&["--upstream", "demo"], &[])
+        .unwrap_or_else(|(status, out)| panic!("veilgate exited with {status}:\n{out}"));
+    let prompt = "What is the capital of Australia?";
+    let body = json!({"model": "m", "stream": true,
+                      "messages": [{"role": "user", "content": prompt}]});
+    let answer = send(
+        Request::post(proxy.url("/v1/chat/completions"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let text = reply_text(&answer.text());
+    let (opener, quoted) = text
+        .split_once("I received: ")
+        .unwrap_or_else(|| panic!("the demo quotes what it received: {text:?}"));
+    // The opener the draft wrote, in words of the prompt, then the demo's own paragraph,
+    // which quotes the user's message and nothing of the continuation instruction.
+    let opener = opener
+        .strip_suffix("\n\n")
+        .unwrap_or_else(|| panic!("a drafted opener, then a new paragraph: {text:?}"));
+    let said: Vec<String> = prompt
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .collect();
+    assert!(
+        opener.split_whitespace().count() >= 3
+            && opener
+                .split_whitespace()
+                .all(|w| said.contains(&w.to_lowercase())),
+        "{text:?}"
+    );
+    assert_eq!(quoted, prompt, "{text:?}");
+    let (status, logs) = proxy.stop();
+    assert!(status.success(), "{logs}");
+}

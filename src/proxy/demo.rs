@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use tracing::info;
 
 use super::body::ProxyBody;
+use super::splice::align::CONTINUATOR;
 use crate::api::sse::write_event;
 use crate::api::walk::{visit_texts, TextKind};
 use crate::api::Route;
@@ -83,7 +84,15 @@ async fn answer(req: Request<Incoming>) -> Response<ProxyBody> {
     });
     let received = texts.join(" | ");
     info!(target: "veilgate::demo", route = route.as_str(), "the upstream received: {received}");
-    let quoted = format!("I received: {received}");
+    // A drafted opener's continuation request ends with the instruction to continue it: the
+    // demo continues after the opener, in a paragraph of its own, and quotes what it received
+    // without that instruction, which is the proxy's, not the user's.
+    let continuing = texts.last().is_some_and(|t| t.starts_with(CONTINUATOR));
+    let quoted = if continuing {
+        format!("\n\nI received: {}", texts[..texts.len() - 1].join(" | "))
+    } else {
+        format!("I received: {received}")
+    };
     let model = request["model"]
         .as_str()
         .unwrap_or("veilgate-demo")
