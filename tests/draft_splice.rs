@@ -619,9 +619,10 @@ async fn the_shipped_model_answers_before_the_cloud_and_the_reply_reads_as_one_t
     let upstream = FakeUpstream::start(|_| slow_cloud("and that is the whole story.")).await;
     let proxy = Proxy::start(&upstream, |c| {
         c.draft.enabled = Some(true);
-        // Draft whatever the model thinks, however unsure: this test is about timing.
+        // Draft whatever the model thinks, however unsure or short: this test is about timing.
         c.draft.start_threshold = 0.0;
         c.draft.stop_threshold = 0.0;
+        c.draft.min_words = 1;
         // A loaded CI machine may take a while over its first step.
         c.draft.budget_ms = 500;
     })

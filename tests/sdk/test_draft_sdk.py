@@ -33,10 +33,11 @@ def drafting(fake_upstream, tmp_path_factory):
         tmp_path_factory.mktemp("veilgate-draft"),
         extra_env={
             "VEILGATE__DRAFT__ENABLED": "true",
-            # Draft whatever the shipped model thinks, however unsure: the test is about
-            # the stream, not the model's confidence.
+            # Draft whatever the shipped model thinks, however unsure or short: the test is
+            # about the stream, not the model's confidence or the opener's worth.
             "VEILGATE__DRAFT__START_THRESHOLD": "0",
             "VEILGATE__DRAFT__STOP_THRESHOLD": "0",
+            "VEILGATE__DRAFT__MIN_WORDS": "1",
             # and however slowly a loaded machine steps it.
             "VEILGATE__DRAFT__BUDGET_MS": "500",
         },
