@@ -13,7 +13,7 @@ use std::io::{BufRead, Write};
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 
-use crate::draft::fit::{constrains_form, looks_english};
+use crate::draft::fit::fits;
 use crate::draft::{Draft, DraftModel, Turn};
 
 #[derive(Serialize)]
@@ -91,6 +91,6 @@ fn result<'a>(id: Option<&'a serde_json::Value>, prompt: &str, draft: &'a Draft)
         opener: &draft.text,
         draft,
         tokens_per_s,
-        eligible: looks_english(prompt) && !constrains_form(prompt),
+        eligible: fits(prompt),
     }
 }

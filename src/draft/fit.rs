@@ -61,6 +61,11 @@ static FORM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("(?i)(?:{})", patterns.join("|"))).expect("form patterns compile")
 });
 
+/// True when an opener fits `prompt` at all: English, and the form of the answer left free.
+pub fn fits(prompt: &str) -> bool {
+    looks_english(prompt) && !constrains_form(prompt)
+}
+
 /// True when `prompt` constrains the form of the answer.
 pub fn constrains_form(prompt: &str) -> bool {
     FORM.is_match(prompt)

@@ -372,9 +372,8 @@ impl DraftModel {
         let started = generated.len() >= opts.start_tokens;
         if stop != Stop::Unconfident && stop != Stop::Cancelled && last_word_whole && started {
             let end = visible_final(&text, opts.max_words, &ground).max(shown);
-            let ended = (stop == Stop::Eos).then_some(Stop::Eos);
             if end > shown
-                && releasable(&text[..end], ended, opts.min_words)
+                && releasable(&text[..end], Some(stop), opts.min_words)
                 && sink(&text[shown..end])
             {
                 first_word_ms.get_or_insert_with(ms);

@@ -63,7 +63,7 @@ const FUNCTION_WORDS: &[&str] = &[
     "i", "you", "he", "she", "we", "they", "me", "him", "her", "us", "them", "my", "your",
     "his", "our", "their", "one", "some", "any", "all", "each", "every", "both", "either",
     "such", "own", "same", "very", "too", "also", "just", "only", "sure", "certainly",
-    "absolutely", "okay", "ok", "of course", "let", "let's", "here's", "there's", "it's",
+    "absolutely", "okay", "ok", "let", "let's", "here's", "there's", "it's",
     "that's", "i'm", "i'd", "i'll", "you're", "we're", "they're", "don't", "doesn't", "isn't",
     "aren't", "can't", "won't", "dear", "hi", "hello", "hey", "thanks", "thank", "glad",
     "happy", "help",

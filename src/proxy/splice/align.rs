@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::api::Route;
-use crate::draft::fit::{constrains_form, looks_english};
+use crate::draft::fit::fits;
 use crate::draft::Turn;
 use crate::privacy::everyday::is_common;
 
@@ -73,9 +73,7 @@ pub fn gate(route: Route, body: &Value) -> Option<Vec<Turn>> {
         })
         .collect();
     let last = turns.last()?;
-    let fits =
-        last.role == "user" && looks_english(&last.content) && !constrains_form(&last.content);
-    fits.then_some(turns)
+    (last.role == "user" && fits(&last.content)).then_some(turns)
 }
 
 /// A message's text: the string, or its text parts joined.
