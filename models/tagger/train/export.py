@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 
 from common import IGNORE, LABEL2ID, LABELS, Scores, decode, read_jsonl
 from model import Config, Tagger, count_params
-from onnx_util import OPSET, export_onnx, file_mb, latency, quantize, session
+from onnx_util import export_onnx, file_mb, latency, quantize, session
 from train import encode_split
 
 

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from common import decode
+from common import decode, token_labels
 from train import batches
 
 T0 = time.time()
@@ -138,22 +138,6 @@ def encode(tok, texts, max_len):
     return out
 
 
-def labels_for(offs, words, spans):
-    labels, started = [], set()
-    for (s, e), w in zip(offs, words):
-        if w is None:
-            labels.append(IGNORE)
-            continue
-        lab = "O"
-        for k, (ss, se, typ) in enumerate(spans):
-            if ss <= s < se:
-                lab = ("I-" if k in started else "B-") + typ
-                started.add(k)
-                break
-        labels.append(LABEL2ID[lab])
-    return labels
-
-
 def load_examples(a, rng):
     """(text, spans) pairs: real gold text plus a slice of the generated data."""
     ex = []
@@ -186,7 +170,7 @@ def dev_examples(a):
 
 def to_data(tok, examples, max_len):
     enc = encode(tok, [t for t, _ in examples], max_len)
-    return [(ids, shapes, labels_for(offs, words, spans))
+    return [(ids, shapes, token_labels(offs, [w is None for w in words], spans, LABEL2ID))
             for (ids, shapes, offs, words), (_, spans) in zip(enc, examples)]
 
 
