@@ -11,6 +11,15 @@ ENDOFTEXT, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 SPECIAL_TOKENS = [ENDOFTEXT, IM_START, IM_END]  # ids 0, 1, 2
 ENDOFTEXT_ID, IM_START_ID, IM_END_ID = 0, 1, 2
 
+def split(rng, n, val):
+    """The corpus split every script shares: indices 0..n shuffled by `rng` (random.Random(seed),
+    which prepare.py goes on using), the first `val` held out for validation. Returns (val, train),
+    each sorted."""
+    idx = list(range(n))
+    rng.shuffle(idx)
+    return sorted(idx[:val]), sorted(idx[val:])
+
+
 # HF-style Jinja ChatML template (no default system message).
 CHAT_TEMPLATE = (
     "{% for message in messages %}"

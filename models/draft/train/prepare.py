@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from common import DEFAULT_DATA, IM_END_ID, IM_START_ID, render_chat
+from common import DEFAULT_DATA, IM_END_ID, IM_START_ID, render_chat, split as corpus_split
 
 SYSTEMS = [
     "You are a helpful assistant.",
@@ -65,9 +65,7 @@ def main():
     tok = Tokenizer.from_file(a.tokenizer)
     pairs = [json.loads(l) for l in open(a.data / "draft_corpus.jsonl", encoding="utf-8")]
     rng = random.Random(a.seed)
-    idx = list(range(len(pairs)))
-    rng.shuffle(idx)
-    val_idx, train_idx = sorted(idx[:a.val]), sorted(idx[a.val:])
+    val_idx, train_idx = corpus_split(rng, len(pairs), a.val)
     whole = {}
     if a.teacher:
         for split in ("train", "val"):

@@ -93,15 +93,12 @@ if [ "${RESUME:-0}" != 1 ]; then : > work/run.log; rm -f work/resume.pt work-dis
     $PY prepare.py --data "$DATA" --tokenizer ../tokenizer.json --out data-distil --teacher teacher \
         --window 192 --reply-cap 24 --open-tokens 8 --open-weight 2.0 --val 300 --seed "$SEED" \
         --p-system 0.1 --p-history 0.1
-    $PY train.py --data data-distil --out work-distil --seed "$SEED" --resume --bf16 --init-onnx ../model.onnx \
+    DISTIL="--data data-distil --out work-distil --seed $SEED --resume --bf16 --init-onnx ../model.onnx \
         --layers 8 --dim 256 --ffn 768 --heads 8 --kv-heads 4 --batch-tokens 2048 --max-batch 64 \
-        --lr "$DISTIL_LR" --warmup 30 --lr-floor 0.1 --wd 0.1 --eval-every 100 --save-every 50 \
-        --steps "$DISTIL_STEPS"
+        --lr $DISTIL_LR --warmup 30 --lr-floor 0.1 --wd 0.1 --eval-every 100 --save-every 50"
+    $PY train.py $DISTIL --steps "$DISTIL_STEPS"
     # ...then resumed with a new cosine schedule to DISTIL_STEPS2 (the loss was still falling).
-    $PY train.py --data data-distil --out work-distil --seed "$SEED" --resume --reschedule --bf16 --init-onnx ../model.onnx \
-        --layers 8 --dim 256 --ffn 768 --heads 8 --kv-heads 4 --batch-tokens 2048 --max-batch 64 \
-        --lr "$DISTIL_LR" --warmup 30 --lr-floor 0.1 --wd 0.1 --eval-every 100 --save-every 50 \
-        --steps "$DISTIL_STEPS2"
+    $PY train.py $DISTIL --reschedule --steps "$DISTIL_STEPS2"
     $PY export.py --ckpt work-distil/best.pt --tokenizer ../tokenizer.json --data "$DATA" --outdir .. \
         --work work-distil --summary work-distil/train_summary.json --report report.json
     $PY model_card.py --report report.json --out ../MODEL_CARD.md

@@ -28,7 +28,7 @@ import random
 import time
 from pathlib import Path
 
-from common import DEFAULT_DATA
+from common import DEFAULT_DATA, split as corpus_split
 
 MAX_NEW = 20
 MAX_PROMPT = 256
@@ -49,11 +49,9 @@ def prompts(split, data, val, seed):
         rows = [json.loads(l) for l in open(data / "draft_heldout.jsonl", encoding="utf-8")]
         return [(i, r["prompt"]) for i, r in enumerate(rows)]
     rows = [json.loads(l) for l in open(data / "draft_corpus.jsonl", encoding="utf-8")]
-    idx = list(range(len(rows)))
-    random.Random(seed).shuffle(idx)  # the same draw as prepare.py: its first `val` are held out
+    val_idx, train = corpus_split(random.Random(seed), len(rows), val)  # prepare.py's split
     if split == "val":
-        return [(i, rows[i]["prompt"]) for i in sorted(idx[:val])]
-    train = sorted(idx[val:])
+        return [(i, rows[i]["prompt"]) for i in val_idx]
     random.Random(seed + 1).shuffle(train)
     return [(i, rows[i]["prompt"]) for i in train]
 
