@@ -14,6 +14,17 @@ use serde_json::{json, Value};
 const TEXT: &str = "Please mail jane.roe@example-mail.com about card 4111 1111 1111 1111.";
 const VALUES: [&str; 2] = ["jane.roe@example-mail.com", "4111 1111 1111 1111"];
 
+/// POSTs a JSON body to the proxy, as an SDK would (no key: demo mode needs none).
+async fn post(proxy: &ServeProcess, path: &str, body: &Value) -> Answer {
+    send(
+        Request::post(proxy.url(path))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap(),
+    )
+    .await
+}
+
 /// The reply text of any of the four formats, whole or streamed.
 fn reply_text(body: &str) -> String {
     let pick = |v: &Value| -> Option<String> {
@@ -64,13 +75,7 @@ async fn the_demo_upstream_quotes_masked_text_and_the_client_sees_the_values() {
         for stream in [false, true] {
             let mut body = body.clone();
             body["stream"] = json!(stream);
-            let answer = send(
-                Request::post(proxy.url(path))
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(body.to_string())))
-                    .unwrap(),
-            )
-            .await;
+            let answer = post(&proxy, path, &body).await;
             assert_eq!(answer.status, 200, "{path}: {}", answer.text());
             let text = reply_text(&answer.text());
             assert_eq!(
@@ -96,13 +101,10 @@ async fn the_demo_upstream_quotes_masked_text_and_the_client_sees_the_values() {
             }
         }
     }
-    let embeddings = send(
-        Request::post(proxy.url("/v1/embeddings"))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(
-                json!({"model": "m", "input": [TEXT, "b"]}).to_string(),
-            )))
-            .unwrap(),
+    let embeddings = post(
+        &proxy,
+        "/v1/embeddings",
+        &json!({"model": "m", "input": [TEXT, "b"]}),
     )
     .await;
     assert_eq!(embeddings.json()["data"].as_array().unwrap().len(), 2);
@@ -148,13 +150,7 @@ async fn the_demo_continues_a_drafted_opener_and_never_shows_the_proxys_instruct
     let prompt = "What is the capital of Australia?";
     let body = json!({"model": "m", "stream": true,
                       "messages": [{"role": "user", "content": prompt}]});
-    let answer = send(
-        Request::post(proxy.url("/v1/chat/completions"))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.to_string())))
-            .unwrap(),
-    )
-    .await;
+    let answer = post(&proxy, "/v1/chat/completions", &body).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     let text = reply_text(&answer.text());
     let (opener, quoted) = text
